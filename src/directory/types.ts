@@ -1,0 +1,67 @@
+// The on-premises directory as reconcile sees it. Implemented by the LDAP adapter (ldap-directory.ts)
+// and the LDIF file backend (ldif-directory.ts); reconcile and apply know only this file.
+import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { WriteResult } from "../model/write-result.js";
+
+export type ScopePatternAttribute = "userPrincipalName" | "sAMAccountName" | "mail";
+
+export interface DirectoryScope {
+  readonly ous: readonly { readonly dn: string; readonly scope: "subtree" | "one-level" }[];
+  readonly groups: readonly { readonly dn: string; readonly nested: boolean }[];
+  readonly include: readonly { readonly attribute: ScopePatternAttribute; readonly match: string }[];
+  readonly exclude: readonly { readonly attribute: ScopePatternAttribute; readonly match: string }[];
+  readonly includeDisabled: boolean;
+}
+
+/** One user (or contact) object with what smimesync needs of it. */
+export interface DirectoryRecipient {
+  readonly kind: "user" | "contact";
+  readonly dn: string;
+  /** objectGUID in its canonical text form (`xxxxxxxx-xxxx-...`, Windows byte order). */
+  readonly objectGuid: string;
+  /** base64 of the configured source anchor attribute: equals the cloud's onPremisesImmutableId. */
+  readonly sourceAnchor: string | undefined;
+  readonly sAMAccountName: string | undefined;
+  readonly userPrincipalName: string | undefined;
+  readonly mail: string | undefined;
+  /** As stored, with their `SMTP:` / `smtp:` prefixes. */
+  readonly proxyAddresses: readonly string[];
+  readonly disabled: boolean;
+  /** uSNChanged, as a decimal string. */
+  readonly usnChanged: string | undefined;
+  readonly values: AttributeValues;
+}
+
+/** Where to find an object again for a write: its GUID (survives renames and moves) and last DN. */
+export interface DirectoryObjectRef {
+  readonly objectGuid: string;
+  readonly dn: string;
+}
+
+export interface Directory {
+  /** Human name of the backend for messages, e.g. `ldaps://dc01:636` or `directory.ldif`. */
+  readonly description: string;
+  /**
+   * Streams every object in scope, each once, in no particular order. Reads only; throws
+   * SmimesyncError when the directory cannot be read at all.
+   */
+  readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient>;
+  /** Re-reads one object (by GUID) just before a write; undefined when it no longer exists. */
+  readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined>;
+  /** The fingerprint of an object as read, to be bound into the plan. */
+  fingerprint(recipient: DirectoryRecipient): ObjectFingerprint;
+  /**
+   * Adds and removes exact values of one attribute in a single modify, never `replace`. Re-reads
+   * the object first and returns `{ok:false, reason:"stale"}` without writing when its fingerprint
+   * differs from `expected`, or when the server reports a concurrent change.
+   */
+  writeValues(
+    ref: DirectoryObjectRef,
+    attribute: CertAttribute,
+    add: readonly Uint8Array[],
+    remove: readonly Uint8Array[],
+    expected: ObjectFingerprint,
+  ): Promise<WriteResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,13 @@
+// Outcome of writing one object's values at its authority. A backend never throws for an outcome
+// the admin must see per object (stale, refused); it throws SmimesyncError only when the whole
+// backend is unusable (connection lost, credentials rejected).
+export type WriteResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** `stale`: the object changed since the plan (fingerprint mismatch or a concurrent writer). */
+      readonly reason: "stale" | "not-found" | "refused" | "error";
+      readonly message: string;
+    };
+
+export const WRITE_OK: WriteResult = Object.freeze({ ok: true });

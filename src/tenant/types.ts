@@ -1,0 +1,70 @@
+// The Office 365 side as reconcile sees it: Entra ID users (Microsoft Graph) and Exchange Online
+// recipients (the admin endpoint). Implemented by the cloud adapter and the JSON snapshot backend.
+import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { WriteResult } from "../model/write-result.js";
+
+export interface CloudUser {
+  readonly id: string;
+  readonly userPrincipalName: string;
+  readonly mail: string | null;
+  readonly proxyAddresses: readonly string[];
+  readonly accountEnabled: boolean;
+  readonly onPremisesImmutableId: string | null;
+  /** true: synchronised from AD; false: was synchronised; null: cloud-only. */
+  readonly onPremisesSyncEnabled: boolean | null;
+  readonly onPremisesDistinguishedName: string | null;
+  readonly onPremisesLastSyncDateTime: string | null;
+  readonly onPremisesProvisioningErrors: readonly { readonly category?: string; readonly propertyCausingError?: string; readonly value?: string }[];
+}
+
+export type RecipientKind = "Mailbox" | "MailUser" | "MailContact";
+
+export interface ExchangeRecipient {
+  readonly kind: RecipientKind;
+  /** Exchange's Identity (stable id used for Set-* cmdlets). */
+  readonly identity: string;
+  /** The Entra object id; absent for some contacts. */
+  readonly externalDirectoryObjectId: string | undefined;
+  readonly primarySmtpAddress: string;
+  /** As stored, with `SMTP:` / `smtp:` prefixes. */
+  readonly emailAddresses: readonly string[];
+  readonly isDirSynced: boolean;
+  readonly values: AttributeValues;
+}
+
+export interface ExchangeRecipientRef {
+  readonly kind: RecipientKind;
+  readonly identity: string;
+}
+
+export interface NewMailContact {
+  readonly name: string;
+  readonly externalEmailAddress: string;
+  readonly values: AttributeValues;
+}
+
+export interface Tenant {
+  readonly description: string;
+  /** Every Entra user (Graph /users with the on-premises sync properties). */
+  readUsers(): AsyncIterable<CloudUser>;
+  /** Every mailbox, mail user and mail contact with its certificate attributes. */
+  readRecipients(): AsyncIterable<ExchangeRecipient>;
+  readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined>;
+  fingerprint(recipient: ExchangeRecipient): ObjectFingerprint;
+  /**
+   * Adds and removes exact values of one attribute of a cloud-authoritative recipient. Re-reads
+   * it first and returns `stale` without writing when its values differ from `expected`; a
+   * directory-synced recipient comes back as `refused` with Exchange's write-scope message.
+   */
+  writeValues(
+    ref: ExchangeRecipientRef,
+    attribute: CertAttribute,
+    add: readonly Uint8Array[],
+    remove: readonly Uint8Array[],
+    expected: ObjectFingerprint,
+  ): Promise<WriteResult>;
+  /** New-MailContact followed by setting its certificates; returns the new recipient. */
+  createContact(contact: NewMailContact): Promise<ExchangeRecipient>;
+  close(): Promise<void>;
+}
