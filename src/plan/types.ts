@@ -1,0 +1,156 @@
+// The plan is data (after Terraform's internal/plans): what was observed, what will change and why.
+// Rendering lives in render-*.ts, the file format in plan-file.ts; apply reads only `objects` and
+// `changes` (never a reason) to decide what to write.
+import type { CertAttribute } from "../model/attributes.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { RecipientKind } from "../tenant/types.js";
+
+export const PLAN_FORMAT_VERSION = 1;
+
+/** Where a recipient's certificates are written (architecture.md, "Authority"). */
+export type Authority = "ad" | "exchange";
+
+export type ChangeAction = "publish" | "remove";
+
+/** Why a value is published. */
+export type PublishReason = "declared-in-repo" | "derived-pkcs7";
+
+/** Why a value is (or would be) removed: the policy's rejection codes plus selection outcomes. */
+export type RemoveReason =
+  | "malformed"
+  | "expired"
+  | "not-yet-valid"
+  | "no-email-protection-eku"
+  | "key-usage-unfit"
+  | "weak-key"
+  | "weak-signature"
+  | "untrusted-issuer"
+  | "revoked"
+  | "email-mismatch"
+  | "duplicate"
+  | "superseded"
+  | "over-limit"
+  | "private-key";
+
+export type ChangeReason = PublishReason | RemoveReason;
+
+/** What the plan shows of a certificate: enough to recognise it, never the key or the base64 in text. */
+export interface CertificateRef {
+  readonly sha1: string;
+  readonly sha256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly emails: readonly string[];
+}
+
+/** How apply finds the object again. */
+export type ObjectRef =
+  | { readonly type: "ad"; readonly objectGuid: string; readonly dn: string }
+  | { readonly type: "exchange"; readonly kind: RecipientKind; readonly identity: string }
+  /** A partner mail contact that does not exist yet: apply creates it (New-MailContact). */
+  | { readonly type: "exchange-new-contact"; readonly name: string; readonly externalEmailAddress: string };
+
+export type ObjectKind = "user" | "contact";
+
+/** One recipient touched by the plan. */
+export interface PlanObject {
+  /** Stable, human-readable key, e.g. `ad:user/alice@corp.example.com`. */
+  readonly address: string;
+  readonly authority: Authority;
+  readonly kind: ObjectKind;
+  readonly ref: ObjectRef;
+  readonly mail: string | null;
+  readonly userPrincipalName: string | null;
+  /** What the plan saw; apply refuses to write the object when it differs (then it is stale). */
+  readonly fingerprint: ObjectFingerprint | null;
+}
+
+export interface PlannedChange {
+  /** Stable id: the same change planned twice has the same id. */
+  readonly id: string;
+  readonly address: string;
+  readonly authority: Authority;
+  readonly attribute: CertAttribute;
+  readonly action: ChangeAction;
+  readonly reason: ChangeReason;
+  /** One line for humans; explanation only, never read by apply. */
+  readonly explanation: string;
+  /** SHA-256 (hex) of the exact attribute value added or removed. */
+  readonly valueSha256: string;
+  readonly valueBytes: number;
+  /** The value itself (base64), only for `publish`: apply writes exactly these bytes. */
+  readonly value?: string;
+  /** The certificate the value holds (the first one, for a PKCS#7); null when it does not parse. */
+  readonly certificate: CertificateRef | null;
+}
+
+export type DriftKind =
+  | "sync-pending"
+  | "sync-blocked-over-limit"
+  | "no-cloud-counterpart"
+  | "join-fallback-upn"
+  | "mirror-stale-value"
+  | "provisioning-error";
+
+export interface DriftItem {
+  readonly kind: DriftKind;
+  readonly address: string;
+  readonly attribute?: CertAttribute;
+  readonly message: string;
+}
+
+export interface PlanWarning {
+  readonly code: string;
+  readonly address?: string;
+  readonly message: string;
+}
+
+export interface PlanSummary {
+  readonly publish: number;
+  readonly remove: number;
+  /** Recipients with at least one change. */
+  readonly recipients: number;
+  /** Values that policy rejects but whose reason is not pruned. */
+  readonly wouldRemove: number;
+  readonly drift: number;
+  readonly warnings: number;
+  /** Recipients in scope (the base of the percentage guard). */
+  readonly inScope: number;
+}
+
+export interface PlanSource {
+  /** Path of the config, relative to the repository root when in git, else as given. */
+  readonly configPath: string;
+  /** SHA-256 of the config file's bytes. */
+  readonly configHash: string;
+  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
+  readonly directory: string;
+  readonly tenant: string;
+}
+
+export interface Plan {
+  readonly formatVersion: typeof PLAN_FORMAT_VERSION;
+  readonly id: string;
+  readonly createdAt: string;
+  /** The `now` the policy was evaluated at; the same inputs and policyTime give the same plan. */
+  readonly policyTime: string;
+  readonly tool: { readonly name: "smimesync"; readonly version: string };
+  readonly source: PlanSource;
+  readonly objects: readonly PlanObject[];
+  readonly changes: readonly PlannedChange[];
+  /** Removals the policy asks for but `prune` does not allow: reported, not executed. */
+  readonly wouldRemove: readonly PlannedChange[];
+  readonly drift: readonly DriftItem[];
+  readonly warnings: readonly PlanWarning[];
+  readonly summary: PlanSummary;
+}
+
+/** Action symbols in Terraform's style. */
+export const ACTION_SYMBOL: Readonly<Record<ChangeAction, string>> = { publish: "+", remove: "-" };
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.changes.length > 0;
+}
