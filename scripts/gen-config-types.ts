@@ -4,7 +4,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { compile } from "json-schema-to-typescript";
 
 export async function generateConfigTypes(): Promise<string> {
-  const schema = JSON.parse(await readFile(new URL("../schemas/config.schema.json", import.meta.url), "utf8"));
+  const schema = JSON.parse(
+    await readFile(new URL("../schemas/config.schema.json", import.meta.url), "utf8"),
+  );
   return compile(schema, "SmimesyncConfig", {
     bannerComment:
       "// Generated from schemas/config.schema.json by scripts/gen-config-types.ts. Do not edit; run `npm run gen`.",
@@ -14,7 +16,7 @@ export async function generateConfigTypes(): Promise<string> {
   });
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/.*\//, ""))) {
+if (process.argv[1]?.endsWith("gen-config-types.ts")) {
   const out = new URL("../src/config/types.generated.ts", import.meta.url);
   await writeFile(out, await generateConfigTypes());
   console.log(`wrote ${out.pathname}`);

@@ -5,17 +5,24 @@ import { version } from "../version.js";
 import { validateCommand } from "./commands/validate.js";
 import type { CliContext, CommandFactory, GlobalOptions } from "./context.js";
 import { EXIT_ERROR, EXIT_OK, type ExitCode } from "./exit-codes.js";
-import { type Output, processOutput } from "./output.js";
+import { type Output, processOutput, type TextSink } from "./output.js";
 import { reportError } from "./report-error.js";
 
 // One line per command; each lives in commands/<name>.ts.
 const COMMANDS: readonly CommandFactory[] = [validateCommand];
 
+/** Sub-commands (and theirs) write where the program writes and never exit the process. */
+function inherit(cmd: Command, parent: Command): Command {
+  cmd.copyInheritedSettings(parent);
+  for (const sub of cmd.commands) inherit(sub, cmd);
+  return cmd;
+}
+
 export interface MainOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  readonly stdout?: NodeJS.WriteStream;
-  readonly stderr?: NodeJS.WriteStream;
+  readonly stdout?: TextSink;
+  readonly stderr?: TextSink;
 }
 
 export async function main(argv: readonly string[], opts: MainOptions = {}): Promise<ExitCode> {
@@ -46,8 +53,8 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
 
   program
     .description(
-      "Keep users' S/MIME certificates correctly published between Active Directory and Office 365.\n" +
-        "Desired state lives in smimesync.yaml; `plan` shows the changes, `apply` makes them.",
+      "Keeps users' S/MIME certificates correctly published between Active Directory and Office 365.\n" +
+        "The desired state lives in smimesync.yaml: `plan` shows the changes, `apply` makes them.",
     )
     .version(version, "-V, --version", "print the version and exit")
     .option("--no-color", "no colours (also when NO_COLOR is set or output is not a terminal)")
@@ -64,11 +71,7 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
       "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode).\n" +
         "Documentation: README.md; the design: docs in the repository.",
     );
-  for (const make of COMMANDS) {
-    const cmd = make(ctx);
-    cmd.exitOverride();
-    program.addCommand(cmd);
-  }
+  for (const make of COMMANDS) program.addCommand(inherit(make(ctx), program));
 
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -78,7 +81,11 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
       // --help and --version end here with code 0; a usage mistake was already printed.
       return e.exitCode === 0 ? EXIT_OK : EXIT_ERROR;
     }
-    reportError(ctx.output(), e instanceof SmimesyncError || e instanceof Error ? e : new Error(String(e)), env);
+    reportError(
+      ctx.output(),
+      e instanceof SmimesyncError || e instanceof Error ? e : new Error(String(e)),
+      env,
+    );
     return EXIT_ERROR;
   }
 }

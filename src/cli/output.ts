@@ -11,12 +11,18 @@ export interface Output {
   readonly debug: boolean;
 }
 
+/** The part of a stream the CLI writes to (a process stream, or a buffer in tests). */
+export interface TextSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export interface OutputOptions {
   readonly noColor: boolean;
   readonly debug: boolean;
   readonly env?: NodeJS.ProcessEnv;
-  readonly stdout?: NodeJS.WriteStream;
-  readonly stderr?: NodeJS.WriteStream;
+  readonly stdout?: TextSink;
+  readonly stderr?: TextSink;
 }
 
 export function useColor(noColorFlag: boolean, env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
@@ -28,8 +34,8 @@ export function useColor(noColorFlag: boolean, env: NodeJS.ProcessEnv, stream: {
 
 export function processOutput(opts: OutputOptions): Output {
   const env = opts.env ?? process.env;
-  const stdout = opts.stdout ?? process.stdout;
-  const stderr = opts.stderr ?? process.stderr;
+  const stdout: TextSink = opts.stdout ?? process.stdout;
+  const stderr: TextSink = opts.stderr ?? process.stderr;
   return {
     out: (text) => stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     err: (text) => stderr.write(text.endsWith("\n") ? text : `${text}\n`),

@@ -14,7 +14,11 @@ export function annotation(d: Diagnostic): string {
   return `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.col}::${esc(d.message)}`;
 }
 
-export function printDiagnostics(o: Output, diagnostics: readonly Diagnostic[], env: NodeJS.ProcessEnv): void {
+export function printDiagnostics(
+  o: Output,
+  diagnostics: readonly Diagnostic[],
+  env: NodeJS.ProcessEnv,
+): void {
   for (const d of diagnostics) {
     const text = formatDiagnostic(d);
     o.err(d.severity === "error" ? o.color.red(text) : o.color.yellow(text));
@@ -32,7 +36,9 @@ export function reportError(o: Output, e: unknown, env: NodeJS.ProcessEnv): void
   } else {
     const msg = e instanceof Error ? e.message : String(e);
     o.err(o.color.red(`Internal error: ${msg}`));
-    o.err("This is a bug in smimesync. Please report it with the output of the same command run with --debug.");
+    o.err(
+      "This is a bug in smimesync. Please report it with the output of the same command run with --debug.",
+    );
   }
   if (o.debug && e instanceof Error && e.stack) o.err(e.stack);
 }

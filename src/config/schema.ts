@@ -9,13 +9,21 @@ import type { ConfigPath, SourceMap } from "./source-map.js";
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
 const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+  (addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats);
 
 export const CONFIG_SCHEMA: Record<string, unknown> = JSON.parse(
   readFileSync(new URL("../../schemas/config.schema.json", import.meta.url), "utf8"),
 );
 
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
+const ajv = new Ajv2020({
+  allErrors: true,
+  verbose: true,
+  useDefaults: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 addFormats(ajv, ["email"]);
 const validateFn = ajv.compile(CONFIG_SCHEMA);
 
@@ -45,7 +53,12 @@ function pointerToPath(pointer: string): ConfigPath {
 }
 
 function describe(path: ConfigPath): string {
-  return path.length === 0 ? "the file" : path.map((p) => (typeof p === "number" ? `[${p}]` : p)).join(".").replace(/\.\[/g, "[");
+  return path.length === 0
+    ? "the file"
+    : path
+        .map((p) => (typeof p === "number" ? `[${p}]` : p))
+        .join(".")
+        .replace(/\.\[/g, "[");
 }
 
 function toDiagnostic(e: ErrorObject, file: string, map: SourceMap): Diagnostic | undefined {
@@ -76,7 +89,10 @@ function toDiagnostic(e: ErrorObject, file: string, map: SourceMap): Diagnostic 
         `${name} is missing the required key "${String(e.params.missingProperty)}"`,
       );
     case "false schema":
-      return at(map.keyAt(path), `${name} is not allowed here (it conflicts with the offline backend setting)`);
+      return at(
+        map.keyAt(path),
+        `${name} is not allowed here (it conflicts with the offline backend setting)`,
+      );
     case "type":
       return at(map.valueAt(path), `${name} must be ${article(String(e.params.type))}`);
     case "enum":
@@ -97,8 +113,14 @@ function toDiagnostic(e: ErrorObject, file: string, map: SourceMap): Diagnostic 
     case "maximum":
     case "minimum": {
       const limit = String(e.params.limit);
-      const extra = path[path.length - 1] === "maxPerUser" ? " (Exchange Online keeps at most 15 certificates per attribute)" : "";
-      return at(map.valueAt(path), `${name} must be ${e.keyword === "maximum" ? "at most" : "at least"} ${limit}${extra}`);
+      const extra =
+        path[path.length - 1] === "maxPerUser"
+          ? " (Exchange Online keeps at most 15 certificates per attribute)"
+          : "";
+      return at(
+        map.valueAt(path),
+        `${name} must be ${e.keyword === "maximum" ? "at most" : "at least"} ${limit}${extra}`,
+      );
     }
     case "format":
       return at(map.valueAt(path), `${name} is not a valid ${String(e.params.format)}`);
@@ -130,7 +152,11 @@ function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

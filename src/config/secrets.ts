@@ -23,9 +23,13 @@ export function resolveSecret(ref: string, env: NodeJS.ProcessEnv, baseDir: stri
   if (parts.kind === "env") {
     const v = env[parts.name];
     if (v === undefined || v === "") {
-      throw new SmimesyncError("SECRET_UNRESOLVED", `${field}: environment variable ${parts.name} is not set`, {
-        hint: `Export ${parts.name} before running smimesync (in GitHub Actions: from a secret or environment).`,
-      });
+      throw new SmimesyncError(
+        "SECRET_UNRESOLVED",
+        `${field}: environment variable ${parts.name} is not set`,
+        {
+          hint: `Export ${parts.name} before running smimesync (in GitHub Actions: from a secret or environment).`,
+        },
+      );
     }
     return v;
   }

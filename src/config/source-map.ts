@@ -1,6 +1,6 @@
 // Maps a JSON-pointer-like path in the parsed config back to a line and column in the YAML
 // source, so every problem can be reported as FILE:LINE:COL.
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from "yaml";
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from "yaml";
 
 export type ConfigPath = readonly (string | number)[];
 

@@ -81,7 +81,7 @@ export interface SmimesyncConfig {
    * Format version of this file. Only 1 exists.
    */
   version: 1;
-  directory: DirectoryConfig;
+  directory?: DirectoryConfig;
   tenant: TenantConfig;
   scope: ScopeConfig;
   repository?: RepositoryConfig;
@@ -161,11 +161,15 @@ export interface TenantEndpoints {
   login?: HttpsUrl2;
 }
 /**
- * Which users are managed. A user is in scope when it is under one of `ous` or a member of one of `groups` (either list may be empty, not both), matches `include` (when given) and matches no `exclude`.
+ * Which recipients are managed. An AD user is in scope when it is under one of `ous` or a member of one of `groups`; with `cloudOnly`, cloud-only mailboxes and mail users are managed too. In both cases it must match `include` (when given) and no `exclude`.
  */
 export interface ScopeConfig {
   ous?: ScopeOu[];
   groups?: ScopeGroup[];
+  /**
+   * Also manage cloud-only mailboxes and mail users (their authority is Exchange Online). Needs no `directory`.
+   */
+  cloudOnly?: boolean;
   /**
    * When given, only users matching at least one of these patterns.
    */
@@ -194,7 +198,7 @@ export interface ScopeGroup {
   nested?: boolean;
 }
 /**
- * A case-insensitive wildcard (`*` any run, `?` one character) matched against one attribute.
+ * A case-insensitive wildcard (`*` any run, `?` one character) matched against one attribute (cloud-only recipients have no sAMAccountName).
  */
 export interface ScopePattern {
   attribute: "userPrincipalName" | "sAMAccountName" | "mail";

@@ -6,7 +6,9 @@ export interface Rdn {
   readonly value: string;
 }
 
-export type DnParse = { readonly ok: true; readonly rdns: readonly Rdn[] } | { readonly ok: false; readonly reason: string };
+export type DnParse =
+  | { readonly ok: true; readonly rdns: readonly Rdn[] }
+  | { readonly ok: false; readonly reason: string };
 
 const TYPE = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)$/;
 
@@ -16,7 +18,8 @@ export function parseDn(dn: string): DnParse {
   let i = 0;
   while (i <= dn.length) {
     const eq = dn.indexOf("=", i);
-    if (eq < 0) return { ok: false, reason: `"${dn.slice(i).trim()}" has no "=" (expected TYPE=value, e.g. OU=Staff)` };
+    if (eq < 0)
+      return { ok: false, reason: `"${dn.slice(i).trim()}" has no "=" (expected TYPE=value, e.g. OU=Staff)` };
     const type = dn.slice(i, eq).trim();
     if (!TYPE.test(type)) return { ok: false, reason: `"${type}" is not an attribute type` };
     let value = "";

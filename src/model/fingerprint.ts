@@ -21,9 +21,14 @@ export function valuesHash(values: AttributeValues): string {
 }
 
 export function fingerprintOf(values: AttributeValues, version?: string): ObjectFingerprint {
-  return version === undefined ? { valuesHash: valuesHash(values) } : { version, valuesHash: valuesHash(values) };
+  return version === undefined
+    ? { valuesHash: valuesHash(values) }
+    : { version, valuesHash: valuesHash(values) };
 }
 
 export function sameFingerprint(a: ObjectFingerprint, b: ObjectFingerprint): boolean {
-  return a.valuesHash === b.valuesHash && (a.version === undefined || b.version === undefined || a.version === b.version);
+  return (
+    a.valuesHash === b.valuesHash &&
+    (a.version === undefined || b.version === undefined || a.version === b.version)
+  );
 }

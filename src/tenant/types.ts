@@ -15,7 +15,27 @@ export interface CloudUser {
   readonly onPremisesSyncEnabled: boolean | null;
   readonly onPremisesDistinguishedName: string | null;
   readonly onPremisesLastSyncDateTime: string | null;
-  readonly onPremisesProvisioningErrors: readonly { readonly category?: string; readonly propertyCausingError?: string; readonly value?: string }[];
+  readonly onPremisesProvisioningErrors: readonly {
+    readonly category?: string;
+    readonly propertyCausingError?: string;
+    readonly value?: string;
+  }[];
+}
+
+/** One entry of a Graph /users/delta round. */
+export type UserChange =
+  | { readonly kind: "upsert"; readonly user: CloudUser }
+  | { readonly kind: "removed"; readonly id: string; readonly reason: "changed" | "deleted" };
+
+export interface UserDelta {
+  readonly changes: readonly UserChange[];
+  /** Give it back to readUserChanges next time; the caller keeps it. */
+  readonly deltaLink: string;
+  /**
+   * true when `changes` is the full set of users (a first round, or a backend without change
+   * tracking): users the caller knows but did not receive are gone.
+   */
+  readonly complete: boolean;
 }
 
 export type RecipientKind = "Mailbox" | "MailUser" | "MailContact";
@@ -48,6 +68,11 @@ export interface Tenant {
   readonly description: string;
   /** Every Entra user (Graph /users with the on-premises sync properties). */
   readUsers(): AsyncIterable<CloudUser>;
+  /**
+   * Changes since `deltaLink` (Graph /users/delta); without one, a first full round. Follows
+   * every page before returning.
+   */
+  readUserChanges(deltaLink: string | undefined): Promise<UserDelta>;
   /** Every mailbox, mail user and mail contact with its certificate attributes. */
   readRecipients(): AsyncIterable<ExchangeRecipient>;
   readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined>;
