@@ -1,0 +1,235 @@
+// The audit record of one apply (schemas/audit.schema.json): which plan, from which commit, run by
+// whom, in which pull request and workflow run, and what became of each change. Built purely from
+// the plan, apply's per-change outcomes and the environment; audit.ts writes and commits it.
+import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import type { CertAttribute } from "../model/attributes.js";
+import type { Authority, ChangeAction, Plan, PlannedChange } from "../plan/types.js";
+import { version as toolVersion } from "../version.js";
+import type { GitHubRun } from "./github-env.js";
+
+export const AUDIT_FORMAT_VERSION = 1;
+
+export const CHANGE_OUTCOMES = ["applied", "stale", "failed", "skipped"] as const;
+export type ChangeOutcomeKind = (typeof CHANGE_OUTCOMES)[number];
+
+/**
+ * What apply reports for each planned change. `message` says why a change was not applied (the
+ * backend's WriteResult message, "object changed since the plan", "apply stopped after ...").
+ */
+export type ChangeOutcome =
+  | { readonly changeId: string; readonly outcome: "applied"; readonly message?: string }
+  | { readonly changeId: string; readonly outcome: "stale" | "failed" | "skipped"; readonly message: string };
+
+export interface AuditCertificate {
+  readonly sha1: string;
+  readonly sha256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly notAfter: string;
+  readonly emails: readonly string[];
+}
+
+export interface AuditChange {
+  readonly changeId: string;
+  readonly outcome: ChangeOutcomeKind;
+  readonly message: string | null;
+  readonly address: string;
+  readonly authority: Authority;
+  readonly mail: string | null;
+  readonly attribute: CertAttribute;
+  readonly action: ChangeAction;
+  readonly reason: string;
+  readonly valueSha256: string;
+  readonly certificate: AuditCertificate | null;
+}
+
+export interface AuditActor {
+  readonly name: string;
+  readonly email: string | null;
+  readonly source: "github" | "git-config" | "unknown";
+}
+
+export interface AuditRecord {
+  readonly formatVersion: typeof AUDIT_FORMAT_VERSION;
+  readonly appliedAt: string;
+  readonly tool: { readonly name: "smimesync"; readonly version: string };
+  readonly plan: {
+    readonly id: string;
+    readonly hash: string;
+    readonly createdAt: string;
+    readonly configPath: string;
+    readonly configHash: string;
+    readonly commit: string | null;
+    readonly dirty: boolean | null;
+  };
+  readonly headCommit: string | null;
+  readonly actor: AuditActor;
+  readonly github: {
+    readonly repository: string;
+    readonly runId: string;
+    readonly runUrl: string;
+    readonly pullRequest: number | null;
+    readonly eventName: string | null;
+    readonly sha: string | null;
+  } | null;
+  readonly summary: {
+    readonly published: number;
+    readonly removed: number;
+    readonly stale: number;
+    readonly failed: number;
+    readonly skipped: number;
+  };
+  readonly changes: readonly AuditChange[];
+}
+
+export interface AuditInput {
+  readonly plan: Plan;
+  /** The plan file's integrity hash (PlanDocument.integrity.hash), as verified by loadPlan. */
+  readonly planHash: string;
+  /** One per change apply attempted; a change without one is recorded as skipped. */
+  readonly outcomes: readonly ChangeOutcome[];
+  readonly appliedAt: Date;
+  readonly actor: AuditActor;
+  readonly github: GitHubRun | null;
+  readonly headCommit: string | null;
+}
+
+/** Pure: the record for one apply. Throws on an outcome for a change the plan does not hold (a bug). */
+export function buildAuditRecord(input: AuditInput): AuditRecord {
+  const { plan } = input;
+  const byId = new Map<string, ChangeOutcome>();
+  const known = new Set(plan.changes.map((c) => c.id));
+  for (const o of input.outcomes) {
+    if (!known.has(o.changeId))
+      throw new Error(`audit: outcome for change ${o.changeId}, which is not in plan ${plan.id}`);
+    byId.set(o.changeId, o);
+  }
+  const mailOf = new Map(plan.objects.map((o) => [o.address, o.mail]));
+  const changes = plan.changes.map((c) => auditChange(c, byId.get(c.id), mailOf.get(c.address) ?? null));
+  const count = (pred: (c: AuditChange) => boolean) => changes.filter(pred).length;
+  const gh = input.github;
+  return {
+    formatVersion: AUDIT_FORMAT_VERSION,
+    appliedAt: input.appliedAt.toISOString(),
+    tool: { name: "smimesync", version: toolVersion },
+    plan: {
+      id: plan.id,
+      hash: input.planHash,
+      createdAt: plan.createdAt,
+      configPath: plan.source.configPath,
+      configHash: plan.source.configHash,
+      commit: plan.source.git?.commit ?? null,
+      dirty: plan.source.git?.dirty ?? null,
+    },
+    headCommit: input.headCommit,
+    actor: input.actor,
+    github: gh
+      ? {
+          repository: gh.repository,
+          runId: gh.runId,
+          runUrl: gh.runUrl,
+          pullRequest: gh.pullRequest,
+          eventName: gh.eventName,
+          sha: gh.sha,
+        }
+      : null,
+    summary: {
+      published: count((c) => c.outcome === "applied" && c.action === "publish"),
+      removed: count((c) => c.outcome === "applied" && c.action === "remove"),
+      stale: count((c) => c.outcome === "stale"),
+      failed: count((c) => c.outcome === "failed"),
+      skipped: count((c) => c.outcome === "skipped"),
+    },
+    changes,
+  };
+}
+
+function auditChange(c: PlannedChange, o: ChangeOutcome | undefined, mail: string | null): AuditChange {
+  const cert = c.certificate;
+  return {
+    changeId: c.id,
+    outcome: o ? o.outcome : "skipped",
+    message: o ? (o.message ?? null) : "not attempted: apply reported no outcome for this change",
+    address: c.address,
+    authority: c.authority,
+    mail,
+    attribute: c.attribute,
+    action: c.action,
+    reason: c.reason,
+    valueSha256: c.valueSha256,
+    certificate: cert
+      ? {
+          sha1: cert.sha1,
+          sha256: cert.sha256,
+          subject: cert.subject,
+          issuer: cert.issuer,
+          serial: cert.serial,
+          notAfter: cert.notAfter,
+          emails: cert.emails,
+        }
+      : null,
+  };
+}
+
+/** `smimesync: published 3, removed 1 (plan abc123, PR #42)`, then one line per change and trailers. */
+export function auditCommitMessage(r: AuditRecord): string {
+  const s = r.summary;
+  const counts = [`published ${s.published}`, `removed ${s.removed}`];
+  if (s.stale > 0) counts.push(`${s.stale} stale`);
+  if (s.failed > 0) counts.push(`${s.failed} failed`);
+  if (s.skipped > 0) counts.push(`${s.skipped} skipped`);
+  const where = [`plan ${shortId(r.plan.id)}`];
+  if (r.github?.pullRequest) where.push(`PR #${r.github.pullRequest}`);
+  const subject = `smimesync: ${counts.join(", ")} (${where.join(", ")})`;
+  const lines = r.changes.map((c) => {
+    const sym = c.action === "publish" ? "+" : "-";
+    const who = c.mail ?? c.address;
+    const cert = c.certificate
+      ? ` ${c.certificate.subject} sha1:${c.certificate.sha1.slice(0, 12).toLowerCase()}`
+      : "";
+    const why = c.outcome === "applied" ? "" : `: ${c.message ?? ""}`.replace(/: $/, "");
+    return `${sym} ${who} ${c.attribute}${cert} (${c.reason}) ${c.outcome}${why}`;
+  });
+  const trailers = [
+    `Smimesync-Plan: ${r.plan.id}`,
+    `Smimesync-Plan-Hash: sha256:${r.plan.hash}`,
+    ...(r.plan.commit ? [`Smimesync-Config-Commit: ${r.plan.commit}`] : []),
+    ...(r.github ? [`Smimesync-Run: ${r.github.runUrl}`] : []),
+  ];
+  return [subject, "", ...(lines.length > 0 ? [...lines, ""] : []), ...trailers].join("\n");
+}
+
+export function shortId(id: string): string {
+  return id.length > 12 ? id.slice(0, 12) : id;
+}
+
+// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
+type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats);
+
+export const AUDIT_SCHEMA: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL("../../schemas/audit.schema.json", import.meta.url), "utf8"),
+);
+
+let validator: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
+
+/** Schema check of a record read back from git (hand edits, newer format versions). */
+export function auditRecordProblems(data: unknown): string[] {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv, ["date-time"]);
+    validator = ajv.compile(AUDIT_SCHEMA);
+  }
+  if (validator(data)) return [];
+  const errors = (validator.errors ?? []) as { instancePath: string; message?: string }[];
+  return errors.map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+}
+
+export function isAuditRecord(data: unknown): data is AuditRecord {
+  return auditRecordProblems(data).length === 0;
+}
