@@ -1,0 +1,90 @@
+// Exchange recipient JSON <-> ExchangeRecipient, and the cmdlet vocabulary per kind. Exchange
+// calls the attributes UserCertificate / UserSMimeCertificate; the rest of smimesync uses AD's
+// names, translated only here.
+
+import { SmimesyncError } from "../../errors.js";
+import type { AttributeValues, CertAttribute } from "../../model/attributes.js";
+import { isJsonObject } from "../graph/user-mapping.js";
+import type { ExchangeRecipient, RecipientKind } from "../types.js";
+import { decodeExchangeBytes, encodeExchangeBytes } from "./byte-encoding.js";
+
+export const EXCHANGE_ATTRIBUTE: Readonly<Record<CertAttribute, string>> = {
+  userCertificate: "UserCertificate",
+  userSMIMECertificate: "UserSMimeCertificate",
+};
+
+export const RECIPIENT_KINDS: readonly RecipientKind[] = ["Mailbox", "MailUser", "MailContact"];
+
+export function getCmdlet(kind: RecipientKind): string {
+  return `Get-${kind}`;
+}
+
+export function setCmdlet(kind: RecipientKind): string {
+  return `Set-${kind}`;
+}
+
+/** Properties asked for with $select: everything smimesync reads, nothing else. */
+export const RECIPIENT_SELECT = [
+  "Guid",
+  "Identity",
+  "Name",
+  "ExternalDirectoryObjectId",
+  "PrimarySmtpAddress",
+  "EmailAddresses",
+  "IsDirSynced",
+  "UserCertificate",
+  "UserSMimeCertificate",
+] as const;
+
+export function toRecipient(kind: RecipientKind, raw: unknown): ExchangeRecipient {
+  if (!isJsonObject(raw)) throw protocol(`${getCmdlet(kind)} returned a non-object`);
+  // Guid is the stable handle for Set-*; Identity (a name) can be ambiguous or change.
+  const identity = typeof raw.Guid === "string" && raw.Guid !== "" ? raw.Guid : raw.Identity;
+  if (typeof identity !== "string")
+    throw protocol(`${getCmdlet(kind)} returned an object without Guid or Identity`);
+  const where = `${getCmdlet(kind)} ${identity}`;
+  const external = raw.ExternalDirectoryObjectId;
+  return {
+    kind,
+    identity,
+    externalDirectoryObjectId: typeof external === "string" && external !== "" ? external : undefined,
+    primarySmtpAddress: typeof raw.PrimarySmtpAddress === "string" ? raw.PrimarySmtpAddress : "",
+    emailAddresses: Array.isArray(raw.EmailAddresses)
+      ? raw.EmailAddresses.filter((a): a is string => typeof a === "string")
+      : [],
+    isDirSynced: raw.IsDirSynced === true,
+    values: {
+      userCertificate: bytesList(raw.UserCertificate, where),
+      userSMIMECertificate: bytesList(raw.UserSMimeCertificate, where),
+    },
+  };
+}
+
+function bytesList(value: unknown, where: string): Uint8Array[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw protocol(`${where}: a certificate property is not a list`);
+  return value.map((v) => decodeExchangeBytes(v, where));
+}
+
+/** The Set-* parameter for one attribute: the complete new list of values. */
+export function certificateParameter(
+  attribute: CertAttribute,
+  values: readonly Uint8Array[],
+): Record<string, string[]> {
+  return { [EXCHANGE_ATTRIBUTE[attribute]]: values.map(encodeExchangeBytes) };
+}
+
+export function certificateParameters(values: AttributeValues): Record<string, string[]> {
+  return {
+    ...(values.userCertificate.length > 0
+      ? certificateParameter("userCertificate", values.userCertificate)
+      : {}),
+    ...(values.userSMIMECertificate.length > 0
+      ? certificateParameter("userSMIMECertificate", values.userSMIMECertificate)
+      : {}),
+  };
+}
+
+function protocol(message: string): SmimesyncError {
+  return new SmimesyncError("TENANT_ERROR", `Exchange Online answered unexpectedly: ${message}`);
+}
