@@ -10,39 +10,50 @@ export const PLAN_FORMAT_VERSION = 1;
 /** Where a recipient's certificates are written (architecture.md, "Authority"). */
 export type Authority = "ad" | "exchange";
 
-export type ChangeAction = "publish" | "remove";
+// The enumerations are also runtime lists so the JSON Schema can be checked against them
+// (test/plan/schema.test.ts): adding a member here without adding it to schemas/plan.schema.json
+// fails a test instead of producing plans that `loadPlan` refuses.
+export const CHANGE_ACTIONS = ["publish", "remove"] as const;
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 
 /** Why a value is published. */
-export type PublishReason = "declared-in-repo" | "derived-pkcs7";
+export const PUBLISH_REASONS = ["declared-in-repo", "derived-pkcs7"] as const;
+export type PublishReason = (typeof PUBLISH_REASONS)[number];
 
 /** Why a value is (or would be) removed: the policy's rejection codes plus selection outcomes. */
-export type RemoveReason =
-  | "malformed"
-  | "expired"
-  | "not-yet-valid"
-  | "no-email-protection-eku"
-  | "key-usage-unfit"
-  | "weak-key"
-  | "weak-signature"
-  | "untrusted-issuer"
-  | "revoked"
-  | "email-mismatch"
-  | "duplicate"
-  | "superseded"
-  | "over-limit"
-  | "private-key";
+export const REMOVE_REASONS = [
+  "malformed",
+  "expired",
+  "not-yet-valid",
+  "no-email-protection-eku",
+  "key-usage-unfit",
+  "weak-key",
+  "weak-signature",
+  "untrusted-issuer",
+  "revoked",
+  "email-mismatch",
+  "duplicate",
+  "superseded",
+  "over-limit",
+  "private-key",
+] as const;
+export type RemoveReason = (typeof REMOVE_REASONS)[number];
 
 export type ChangeReason = PublishReason | RemoveReason;
 
 /** What the plan shows of a certificate: enough to recognise it, never the key or the base64 in text. */
 export interface CertificateRef {
+  /** SHA-1 thumbprint of the DER, 40 hex digits (either case; Windows shows upper case). */
   readonly sha1: string;
+  /** SHA-256 of the DER, 64 hex digits (either case). */
   readonly sha256: string;
   readonly subject: string;
   readonly issuer: string;
   readonly serial: string;
+  /** ISO 8601 date-time (RFC 3339), e.g. `2027-03-01T00:00:00.000Z`. */
   readonly notBefore: string;
   readonly notAfter: string;
+  /** rfc822Name SANs and subject e-mail, as in the certificate. */
   readonly emails: readonly string[];
 }
 
@@ -69,7 +80,7 @@ export interface PlanObject {
 }
 
 export interface PlannedChange {
-  /** Stable id: the same change planned twice has the same id. */
+  /** Stable id: the same change planned twice has the same id (`changeId()` in ids.ts). */
   readonly id: string;
   readonly address: string;
   readonly authority: Authority;
@@ -78,22 +89,28 @@ export interface PlannedChange {
   readonly reason: ChangeReason;
   /** One line for humans; explanation only, never read by apply. */
   readonly explanation: string;
-  /** SHA-256 (hex) of the exact attribute value added or removed. */
+  /** SHA-256 (lower-case hex) of the exact attribute value added or removed. */
   readonly valueSha256: string;
   readonly valueBytes: number;
-  /** The value itself (base64), only for `publish`: apply writes exactly these bytes. */
+  /**
+   * The value itself (standard base64 with padding), present for `publish` and absent for
+   * `remove`: apply writes exactly these bytes. Decode it with `changeValue()` (value.ts), which
+   * checks it against `valueSha256` and `valueBytes`.
+   */
   readonly value?: string;
   /** The certificate the value holds (the first one, for a PKCS#7); null when it does not parse. */
   readonly certificate: CertificateRef | null;
 }
 
-export type DriftKind =
-  | "sync-pending"
-  | "sync-blocked-over-limit"
-  | "no-cloud-counterpart"
-  | "join-fallback-upn"
-  | "mirror-stale-value"
-  | "provisioning-error";
+export const DRIFT_KINDS = [
+  "sync-pending",
+  "sync-blocked-over-limit",
+  "no-cloud-counterpart",
+  "join-fallback-upn",
+  "mirror-stale-value",
+  "provisioning-error",
+] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 export interface DriftItem {
   readonly kind: DriftKind;
@@ -131,8 +148,15 @@ export interface PlanSource {
   readonly tenant: string;
 }
 
+/**
+ * The plan as data. Build one with `assemblePlan()` (assemble.ts), which sorts, counts and names it
+ * so the same inputs give the same document. Order: `objects` by address; `changes` and
+ * `wouldRemove` by address, attribute, then removals before publications (so a recipient at the
+ * 15-value limit has room), then valueSha256.
+ */
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
+  /** `planId()` in ids.ts: the same content gives the same id whenever it was computed. */
   readonly id: string;
   readonly createdAt: string;
   /** The `now` the policy was evaluated at; the same inputs and policyTime give the same plan. */
@@ -146,6 +170,21 @@ export interface Plan {
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly PlanWarning[];
   readonly summary: PlanSummary;
+}
+
+/**
+ * Tamper evidence of a plan file (not a signature: whoever can edit the file can recompute it).
+ * `hash` is the SHA-256, lower-case hex, of the canonical JSON (canonical-json.ts: sorted keys,
+ * no whitespace, RFC 8785) of the document without its `integrity` member.
+ */
+export interface PlanIntegrity {
+  readonly algorithm: "sha256";
+  readonly hash: string;
+}
+
+/** What a plan file holds (schemas/plan.schema.json): the plan plus its integrity. */
+export interface PlanDocument extends Plan {
+  readonly integrity: PlanIntegrity;
 }
 
 /** Action symbols in Terraform's style. */
