@@ -102,15 +102,14 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
   await writeFile(join(root, path), `${JSON.stringify(record, null, 2)}\n`, { flag: "wx" });
 
   const message = auditCommitMessage(record);
-  const identity = await committerEnv(git, input.env);
-  const g = identity ? git.env({ ...process.env, ...identity }) : git;
-  await g.raw(["add", "--", path]);
+  const identity = await identityArgs(git, input.env);
+  await git.raw(["add", "--", path]);
   // `commit -- <path>` commits only the record even when the operator has other changes staged.
-  await g.raw(["commit", "--quiet", "--no-verify", "-m", message, "--", path]);
+  await git.raw([...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", path]);
   const commit = (await resolveCommit(git, "HEAD")) as string;
   let pushed = false;
   if (input.push) {
-    await pushWithRetry(g, input.remote ?? "origin", await currentBranch(git, input.env));
+    await pushWithRetry(git, identity, input.remote ?? "origin", await currentBranch(git, input.env));
     pushed = true;
   }
   return { record, path, commit, message, pushed };
@@ -126,22 +125,19 @@ function uniquePath(root: string, path: string): string {
 
 /**
  * A committer for runners without a git identity (GitHub's hosted runners have none): the
- * github-actions bot in Actions. Elsewhere a missing identity is the operator's to set.
+ * github-actions bot in Actions, as `-c` options so that nothing else of the environment changes.
+ * Elsewhere a missing identity is the operator's to set.
  */
-async function committerEnv(git: SimpleGit, env: NodeJS.ProcessEnv): Promise<Record<string, string> | null> {
+async function identityArgs(git: SimpleGit, env: NodeJS.ProcessEnv): Promise<string[]> {
   const { name, email } = await gitIdentity(git);
-  if (name && email) return null;
+  if (name && email) return [];
   if (env.GITHUB_ACTIONS === "true") {
-    const bot = {
-      name: "github-actions[bot]",
-      email: "41898282+github-actions[bot]@users.noreply.github.com",
-    };
-    return {
-      GIT_AUTHOR_NAME: bot.name,
-      GIT_AUTHOR_EMAIL: bot.email,
-      GIT_COMMITTER_NAME: bot.name,
-      GIT_COMMITTER_EMAIL: bot.email,
-    };
+    return [
+      "-c",
+      "user.name=github-actions[bot]",
+      "-c",
+      "user.email=41898282+github-actions[bot]@users.noreply.github.com",
+    ];
   }
   throw new SmimesyncError(
     "GIT_REFUSED",
@@ -168,7 +164,12 @@ async function currentBranch(git: SimpleGit, env: NodeJS.ProcessEnv): Promise<st
 
 const PUSH_ATTEMPTS = 4;
 
-async function pushWithRetry(git: SimpleGit, remote: string, branch: string): Promise<void> {
+async function pushWithRetry(
+  git: SimpleGit,
+  identity: string[],
+  remote: string,
+  branch: string,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await git.raw(["push", "--quiet", remote, `HEAD:refs/heads/${branch}`]);
@@ -186,7 +187,7 @@ async function pushWithRetry(git: SimpleGit, remote: string, branch: string): Pr
       }
       // Another apply (or a merge) pushed first. Records never collide, so a rebase is safe.
       try {
-        await git.raw(["pull", "--quiet", "--rebase", remote, branch]);
+        await git.raw([...identity, "pull", "--quiet", "--rebase", remote, branch]);
       } catch (pullError) {
         await git.raw(["rebase", "--abort"]).catch(() => undefined);
         throw new SmimesyncError(
