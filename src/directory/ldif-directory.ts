@@ -1,0 +1,171 @@
+// The directory read from an LDIF export (offline review, demos, air-gapped sites). Same
+// interface and scope semantics as the LDAP backend; a write re-reads the file, applies the
+// add / delete with LDAP's rules, and replaces the file atomically (temporary file + rename), so a
+// reader never sees half a file and a crash leaves the old one.
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { SmimesyncError } from "../errors.js";
+import type { CertAttribute } from "../model/attributes.js";
+import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
+import { WRITE_OK, type WriteResult } from "../model/write-result.js";
+import { escapeDnValue, isUnderDn, normalizeDn, parseDn, sameDn } from "./dn.js";
+import { type RawEntry, type SourceAnchorAttribute, toRecipient } from "./entry.js";
+import { attributeKey, type LdifDocument, type LdifRecord, parseLdif, renderLdif } from "./ldif.js";
+import { Membership } from "./ldif-membership.js";
+import { acceptRecipient, assertScopeNotEmpty } from "./scope.js";
+import type { Directory, DirectoryObjectRef, DirectoryRecipient, DirectoryScope } from "./types.js";
+import { applyValueChanges, guardWrite } from "./write-guard.js";
+
+export function rawEntry(record: LdifRecord): RawEntry {
+  return { dn: record.dn, attributes: new Map([...record.attributes].map(([k, a]) => [k, a.values])) };
+}
+
+function parentOf(dn: string): string | undefined {
+  const p = parseDn(dn);
+  if (!p.ok || p.rdns.length < 2) return undefined;
+  // the same canonical form as normalizeDn, built from the remaining RDNs
+  return p.rdns
+    .slice(1)
+    .map((r) => `${r.type.toUpperCase()}=${escapeDnValue(r.value.toLowerCase())}`)
+    .join(",");
+}
+
+export class LdifDirectory implements Directory {
+  readonly description: string;
+  readonly #path: string;
+  readonly #sourceAnchor: SourceAnchorAttribute;
+  #doc: LdifDocument;
+  /** Writes one at a time: each re-reads the file the previous one wrote. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(path: string, doc: LdifDocument, sourceAnchor: SourceAnchorAttribute) {
+    this.#path = path;
+    this.#doc = doc;
+    this.#sourceAnchor = sourceAnchor;
+    this.description = path;
+  }
+
+  static async open(path: string, sourceAnchor: SourceAnchorAttribute): Promise<LdifDirectory> {
+    return new LdifDirectory(path, await load(path), sourceAnchor);
+  }
+
+  async *readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient> {
+    assertScopeNotEmpty(scope);
+    const entries = this.#doc.records.map(rawEntry);
+    const membership = new Membership(entries);
+    const groupMembers = scope.groups.map((g) => membership.membersOf(g.dn, g.nested));
+    for (const entry of entries) {
+      const recipient = toRecipient(entry, this.#sourceAnchor);
+      if (recipient === undefined) continue;
+      const dn = normalizeDn(entry.dn);
+      const inOu = scope.ous.some((ou) =>
+        ou.scope === "one-level"
+          ? dn !== undefined && parentOf(entry.dn) === normalizeDn(ou.dn)
+          : isUnderDn(entry.dn, ou.dn) && !sameDn(entry.dn, ou.dn),
+      );
+      const inGroup = dn !== undefined && groupMembers.some((members) => members.has(dn));
+      if ((inOu || inGroup) && acceptRecipient(recipient, scope)) yield recipient;
+    }
+  }
+
+  async readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined> {
+    return this.#find(this.#doc, ref)?.recipient;
+  }
+
+  fingerprint(recipient: DirectoryRecipient): ObjectFingerprint {
+    // No version: the file's uSNChanged is the one AD had at export time and writes here do not
+    // advance it; the values hash alone tells whether the object changed.
+    return fingerprintOf(recipient.values);
+  }
+
+  writeValues(
+    ref: DirectoryObjectRef,
+    attribute: CertAttribute,
+    add: readonly Uint8Array[],
+    remove: readonly Uint8Array[],
+    expected: ObjectFingerprint,
+  ): Promise<WriteResult> {
+    const run = this.#queue.then(() => this.#write(ref, attribute, add, remove, expected));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+  }
+
+  async #write(
+    ref: DirectoryObjectRef,
+    attribute: CertAttribute,
+    add: readonly Uint8Array[],
+    remove: readonly Uint8Array[],
+    expected: ObjectFingerprint,
+  ): Promise<WriteResult> {
+    // Re-read: the file is the directory, and someone may have edited it since it was opened.
+    const doc = await load(this.#path);
+    this.#doc = doc;
+    const found = this.#find(doc, ref);
+    if (found === undefined) {
+      return {
+        ok: false,
+        reason: "not-found",
+        message: `${ref.dn} (objectGUID ${ref.objectGuid}) is not in ${this.#path}`,
+      };
+    }
+    const { record, recipient } = found;
+    const refused = guardWrite(recipient, this.fingerprint(recipient), attribute, add, remove, expected);
+    if (refused !== undefined) return refused;
+    if (add.length === 0 && remove.length === 0) return WRITE_OK;
+    const key = attributeKey(attribute);
+    const next = applyValueChanges(record.attributes.get(key)?.values ?? [], add, remove);
+    if (!next.ok) return { ok: false, reason: "stale", message: `${record.dn}: ${next.message}` };
+    if (next.values.length === 0) record.attributes.delete(key);
+    else {
+      const existing = record.attributes.get(key);
+      if (existing) existing.values = next.values;
+      else record.attributes.set(key, { name: attribute, values: next.values });
+    }
+    await writeAtomically(this.#path, renderLdif(doc, new Set([record])));
+    this.#doc = await load(this.#path);
+    return WRITE_OK;
+  }
+
+  #find(
+    doc: LdifDocument,
+    ref: DirectoryObjectRef,
+  ): { record: LdifRecord; recipient: DirectoryRecipient } | undefined {
+    for (const record of doc.records) {
+      const recipient = toRecipient(rawEntry(record), this.#sourceAnchor);
+      if (recipient !== undefined && recipient.objectGuid === ref.objectGuid.toLowerCase())
+        return { record, recipient };
+    }
+    return undefined;
+  }
+}
+
+async function load(path: string): Promise<LdifDocument> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new SmimesyncError("FILE_UNREADABLE", `cannot read the LDIF directory ${path}`, { cause: e });
+  }
+  return parseLdif(text, path);
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const mode = (await stat(path)).mode & 0o777;
+  const handle = await open(tmp, "wx", mode);
+  try {
+    await handle.writeFile(text, "utf8");
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  await rename(tmp, path);
+}
