@@ -13,3 +13,10 @@ export function emptyValues(): AttributeValues {
 /** Hard limits of the cloud side (domain.md): a 16th value or a value over 32 KiB never syncs. */
 export const MAX_VALUES_PER_ATTRIBUTE = 15;
 export const MAX_VALUE_BYTES = 32_768;
+
+/** Exact values to add to and remove from one attribute of one object. */
+export interface AttributeEdit {
+  readonly attribute: CertAttribute;
+  readonly add: readonly Uint8Array[];
+  readonly remove: readonly Uint8Array[];
+}

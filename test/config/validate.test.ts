@@ -132,6 +132,7 @@ directory:
     password: \${env:P}
 tenant:
   tenantId: 7f3c9a52-1d4e-4b8a-9c61-2e5f0a7b3d19
+  domain: corp.onmicrosoft.com
   endpoints:
     graph: http://graph.example.test
   auth:
@@ -147,8 +148,8 @@ policy:
     const found = await problems(yaml);
     expect(found).toEqual([
       expect.stringMatching(/^3:8: plain ldap:\/\/ would send the bind password in clear text/),
-      "11:12: endpoint graph must use https (got http)",
-      expect.stringMatching(/^17:11: "Staff" is not a valid distinguished name/),
+      "12:12: endpoint graph must use https (got http)",
+      expect.stringMatching(/^18:11: "Staff" is not a valid distinguished name/),
     ]);
   });
 
@@ -171,8 +172,8 @@ policy:
       "junk.pem": "hello",
     });
     expect(found).toEqual([
-      expect.stringMatching(/^14:18: key\.pem: holds a private key/),
-      expect.stringMatching(/^14:27: junk\.pem: is not a certificate/),
+      expect.stringMatching(/^14:18: key\.pem: .*holds a private key/),
+      expect.stringMatching(/^14:27: junk\.pem: neither DER .*, PEM, nor an Outlook/),
     ]);
   });
 

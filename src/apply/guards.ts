@@ -1,0 +1,60 @@
+// Safety guards (architecture.md, "Safety"): checked when planning and again before apply writes
+// anything, from the plan's own numbers, so that a plan that was fine under one config cannot be
+// applied under a stricter one.
+import type { Plan } from "../plan/types.js";
+
+export interface SafetySettings {
+  readonly maxRemovals: number;
+  readonly maxRemovalPercent: number;
+  readonly allowEmptyScope: boolean;
+}
+
+export type GuardName = "empty-scope" | "empty-directory" | "max-removals" | "max-removal-percent";
+
+export interface GuardTrip {
+  readonly guard: GuardName;
+  readonly message: string;
+  /** How to proceed, for the admin. */
+  readonly hint: string;
+}
+
+export interface GuardFacts {
+  /** Objects the directory read returned, or null when no directory is configured. */
+  readonly directoryObjects: number | null;
+}
+
+export function checkGuards(plan: Plan, safety: SafetySettings, facts: GuardFacts): GuardTrip[] {
+  const trips: GuardTrip[] = [];
+  const inScope = plan.summary.inScope;
+  if (facts.directoryObjects === 0 && !safety.allowEmptyScope) {
+    trips.push({
+      guard: "empty-directory",
+      message: "the directory read returned no object in scope",
+      hint: "Check scope.ous / scope.groups and the bind account's read rights; set safety.allowEmptyScope: true only if that is intended.",
+    });
+  } else if (inScope === 0 && !safety.allowEmptyScope) {
+    trips.push({
+      guard: "empty-scope",
+      message: "the scope selects no recipient",
+      hint: "Check the scope section; set safety.allowEmptyScope: true only if that is intended.",
+    });
+  }
+  const removals = plan.changes.filter((c) => c.action === "remove");
+  if (removals.length > safety.maxRemovals) {
+    trips.push({
+      guard: "max-removals",
+      message: `the plan removes ${removals.length} certificate values, more than safety.maxRemovals (${safety.maxRemovals})`,
+      hint: "Review the removals; if they are right, raise safety.maxRemovals in a reviewed change, or prune fewer reasons at a time.",
+    });
+  }
+  const touched = new Set(removals.map((c) => c.address)).size;
+  const percent = inScope === 0 ? 0 : (touched / inScope) * 100;
+  if (percent > safety.maxRemovalPercent) {
+    trips.push({
+      guard: "max-removal-percent",
+      message: `the plan removes values from ${touched} of ${inScope} recipients (${percent.toFixed(1)}%), more than safety.maxRemovalPercent (${safety.maxRemovalPercent}%)`,
+      hint: "Review the removals; if they are right, raise safety.maxRemovalPercent in a reviewed change.",
+    });
+  }
+  return trips;
+}

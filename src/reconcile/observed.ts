@@ -1,0 +1,37 @@
+// The observed state reconcile works on: everything the backends returned, already read.
+import type { DirectoryRecipient } from "../directory/types.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
+
+export interface ObservedState {
+  /** AD objects in scope; null when no directory is configured (cloud-only). */
+  readonly directory: readonly DirectoryRecipient[] | null;
+  readonly cloudUsers: readonly CloudUser[];
+  readonly exchange: readonly ExchangeRecipient[];
+}
+
+/** How each backend fingerprints its objects (AD: uSNChanged + values; Exchange: values). */
+export interface Fingerprinter {
+  directory(r: DirectoryRecipient): ObjectFingerprint;
+  exchange(r: ExchangeRecipient): ObjectFingerprint;
+}
+
+export type ScopePattern = { readonly attribute: "userPrincipalName" | "sAMAccountName" | "mail"; readonly match: string };
+
+/** The parts of the config reconcile needs, with files already read. */
+export interface ReconcileSettings {
+  readonly cloudOnly: boolean;
+  readonly include: readonly ScopePattern[];
+  readonly exclude: readonly ScopePattern[];
+  readonly includeDisabled: boolean;
+  /** Certificate values declared in the repository, by lower-cased mail. */
+  readonly declared: ReadonlyMap<string, readonly Uint8Array[]>;
+  readonly contacts: readonly PartnerContact[];
+}
+
+export interface PartnerContact {
+  readonly mail: string;
+  readonly name: string;
+  readonly authority: "exchange" | "ad";
+  readonly values: readonly Uint8Array[];
+}

@@ -1,0 +1,316 @@
+// Observed directory + observed tenant + policy -> what the plan holds. Pure: no I/O, no clock
+// (the policy port carries `now`). The semantics are those of architecture.md, "Semantics":
+// each recipient has one authority; candidates are the authority's values plus the repository's,
+// never the mirror's; changes are per value; removals run only for pruned reasons.
+import { createHash } from "node:crypto";
+import type { DirectoryRecipient } from "../directory/types.js";
+import { type AttributeValues, type CertAttribute, emptyValues, MAX_VALUE_BYTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { ChangeInput } from "../plan/assemble.js";
+import { valueDigest, valueFields } from "../plan/value.js";
+import type { Authority, DriftItem, ObjectKind, ObjectRef, PlanObject, PlanWarning } from "../plan/types.js";
+import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
+import { directoryAddress, exchangeAddress, smtpAddresses } from "./addresses.js";
+import { mirrorDrift } from "./drift.js";
+import type { Fingerprinter, ObservedState, ReconcileSettings, ScopePattern } from "./observed.js";
+import type { Candidate, PolicyPort } from "./ports.js";
+import { passesPatterns } from "../directory/pattern.js";
+
+export interface ReconcileResult {
+  readonly objects: readonly PlanObject[];
+  readonly changes: readonly ChangeInput[];
+  readonly wouldRemove: readonly ChangeInput[];
+  readonly drift: readonly DriftItem[];
+  readonly warnings: readonly PlanWarning[];
+  /** Recipients managed (the base of the percentage guard). */
+  readonly inScope: number;
+}
+
+/** A recipient smimesync manages, at its authority. */
+interface Managed {
+  readonly address: string;
+  readonly authority: Authority;
+  readonly kind: ObjectKind;
+  readonly ref: ObjectRef;
+  readonly mail: string | undefined;
+  readonly userPrincipalName: string | undefined;
+  readonly proxyAddresses: readonly string[];
+  /** Values at the authority: the candidates, and what changes are computed against. */
+  readonly current: AttributeValues;
+  readonly fingerprint: ObjectFingerprint | null;
+  /** Partner contacts: every certificate comes from the repository. */
+  readonly contactValues?: readonly Uint8Array[];
+}
+
+const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
+
+export function reconcile(
+  observed: ObservedState,
+  settings: ReconcileSettings,
+  policy: PolicyPort,
+  fingerprints: Fingerprinter,
+): ReconcileResult {
+  const drift: DriftItem[] = [];
+  const warnings: PlanWarning[] = [];
+  const managed: Managed[] = [];
+
+  const usersByAnchor = indexBy(observed.cloudUsers, (u) => u.onPremisesImmutableId ?? undefined);
+  const usersByUpn = indexBy(observed.cloudUsers, (u) => u.userPrincipalName.toLowerCase());
+  const usersById = indexBy(observed.cloudUsers, (u) => u.id);
+  const exchangeById = indexBy(observed.exchange, (r) => r.externalDirectoryObjectId);
+
+  // AD users in scope: authority AD, mirror the Exchange recipient of the joined cloud user.
+  for (const ad of observed.directory ?? []) {
+    if (ad.kind !== "user") continue;
+    const address = directoryAddress(ad);
+    const cloud = joinCloudUser(ad, address, usersByAnchor, usersByUpn, drift);
+    if (cloud && cloud.onPremisesProvisioningErrors.length > 0) {
+      const e = cloud.onPremisesProvisioningErrors[0];
+      drift.push({
+        kind: "provisioning-error",
+        address,
+        message: `Entra ID reports a provisioning error${e?.propertyCausingError ? ` on ${e.propertyCausingError}` : ""}${e?.category ? ` (${e.category})` : ""}`,
+      });
+    }
+    const mirror = cloud ? exchangeById.get(cloud.id) : undefined;
+    if (mirror) drift.push(...mirrorDrift(address, ad.values, mirror.values));
+    managed.push({
+      address,
+      authority: "ad",
+      kind: "user",
+      ref: { type: "ad", objectGuid: ad.objectGuid, dn: ad.dn },
+      mail: ad.mail,
+      userPrincipalName: ad.userPrincipalName,
+      proxyAddresses: ad.proxyAddresses,
+      current: ad.values,
+      fingerprint: fingerprints.directory(ad),
+    });
+  }
+
+  // Cloud-only mailboxes and mail users: authority Exchange Online.
+  if (settings.cloudOnly) {
+    for (const rec of observed.exchange) {
+      if (rec.kind === "MailContact" || rec.isDirSynced) continue;
+      const user = rec.externalDirectoryObjectId ? usersById.get(rec.externalDirectoryObjectId) : undefined;
+      if (user?.onPremisesSyncEnabled === true) continue;
+      if (user && !user.accountEnabled && !settings.includeDisabled) continue;
+      const subject = { mail: rec.primarySmtpAddress, userPrincipalName: user?.userPrincipalName, sAMAccountName: undefined };
+      if (!passesPatterns(subject, settings.include, settings.exclude)) continue;
+      managed.push(exchangeManaged(rec, "user", user?.userPrincipalName, fingerprints));
+    }
+  }
+
+  // Partner contacts declared in the repository.
+  const contactsByMail = new Map<string, ExchangeRecipient>();
+  for (const rec of observed.exchange) {
+    if (rec.kind !== "MailContact") continue;
+    for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)]) contactsByMail.set(a, rec);
+  }
+  for (const contact of settings.contacts) {
+    const mail = contact.mail.toLowerCase();
+    if (contact.authority === "ad") {
+      warnings.push({
+        code: "contact-authority-ad-unsupported",
+        address: `ad:contact/${mail}`,
+        message: `partner ${mail} has authority: ad, which this version does not manage yet; publish it as an Exchange contact (authority: exchange)`,
+      });
+      continue;
+    }
+    const existing = contactsByMail.get(mail);
+    if (existing) {
+      managed.push({ ...exchangeManaged(existing, "contact", undefined, fingerprints), contactValues: contact.values });
+    } else {
+      managed.push({
+        address: exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
+        authority: "exchange",
+        kind: "contact",
+        ref: { type: "exchange-new-contact", name: contact.name, externalEmailAddress: contact.mail },
+        mail,
+        userPrincipalName: undefined,
+        proxyAddresses: [`SMTP:${contact.mail}`],
+        current: emptyValues(),
+        fingerprint: null,
+        contactValues: contact.values,
+      });
+    }
+  }
+
+  // Declarations that reach nobody are worth a warning: usually a typo in the mail.
+  const reachable = new Set<string>();
+  for (const m of managed) for (const a of identityAddresses(m)) reachable.add(a);
+  for (const mail of settings.declared.keys()) {
+    if (!reachable.has(mail)) {
+      warnings.push({ code: "declared-unmatched", message: `repository certificates for ${mail} match no recipient in scope` });
+    }
+  }
+
+  const objects: PlanObject[] = [];
+  const changes: ChangeInput[] = [];
+  const wouldRemove: ChangeInput[] = [];
+  for (const m of managed) {
+    const before = changes.length + wouldRemove.length;
+    planRecipient(m, settings, policy, changes, wouldRemove, warnings);
+    if (changes.length + wouldRemove.length > before) {
+      objects.push({
+        address: m.address,
+        authority: m.authority,
+        kind: m.kind,
+        ref: m.ref,
+        mail: m.mail ?? null,
+        userPrincipalName: m.userPrincipalName ?? null,
+        fingerprint: m.fingerprint,
+      });
+    }
+  }
+  return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length };
+}
+
+function planRecipient(
+  m: Managed,
+  settings: ReconcileSettings,
+  policy: PolicyPort,
+  changes: ChangeInput[],
+  wouldRemove: ChangeInput[],
+  warnings: PlanWarning[],
+): void {
+  const identity = { mail: m.mail, proxyAddresses: m.proxyAddresses };
+  const declared = m.contactValues ?? identityAddresses(m).flatMap((a) => settings.declared.get(a) ?? []);
+  for (const attribute of policy.attributes) {
+    const current = dedupe(m.current[attribute]);
+    const candidates: Candidate[] = [
+      ...current.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "authority" as const })),
+      ...declared.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "repository" as const })),
+    ];
+    const outcome = policy.decide(identity, attribute, candidates);
+    for (const w of outcome.warnings) warnings.push({ code: w.code, address: m.address, message: w.message });
+
+    const desired = new Set(outcome.desired.map((d) => d.sha256));
+    const present = new Set(current.map(sha256));
+    const base = { address: m.address, authority: m.authority, attribute };
+    let executedRemovals = 0;
+    for (const bytes of current) {
+      const digest = sha256(bytes);
+      if (desired.has(digest)) continue;
+      const rejection = outcome.rejected.get(digest) ?? {
+        reason: "superseded" as const,
+        explanation: "not among the certificates the policy selects",
+        certificate: policy.describe(bytes),
+      };
+      const change: ChangeInput = {
+        ...base,
+        action: "remove",
+        reason: rejection.reason,
+        explanation: rejection.explanation,
+        ...valueDigest(bytes),
+        certificate: rejection.certificate,
+      };
+      if (policy.prunes(rejection.reason)) {
+        changes.push(change);
+        executedRemovals++;
+      } else {
+        wouldRemove.push(change);
+      }
+    }
+    const publish = outcome.desired.filter((d) => !present.has(d.sha256));
+    const finalCount = current.length - executedRemovals + publish.length;
+    if (publish.length > 0 && finalCount > MAX_VALUES_PER_ATTRIBUTE) {
+      // Never write a 16th value: Entra Connect would then stop exporting the attribute at all.
+      warnings.push({
+        code: "publish-blocked-over-limit",
+        address: m.address,
+        message: `${attribute}: publishing ${publish.length} value(s) would leave ${finalCount} (> ${MAX_VALUES_PER_ATTRIBUTE}); enable prune for the reasons listed as "would remove" first`,
+      });
+      continue;
+    }
+    for (const d of publish) {
+      if (d.bytes.length > MAX_VALUE_BYTES) {
+        warnings.push({
+          code: "value-too-large",
+          address: m.address,
+          message: `${attribute}: a value of ${d.bytes.length} bytes exceeds the ${MAX_VALUE_BYTES}-byte limit and is not published`,
+        });
+        continue;
+      }
+      changes.push({
+        ...base,
+        action: "publish",
+        reason: d.publishReason,
+        explanation:
+          d.publishReason === "declared-in-repo" ? "declared in the repository and compliant" : "certs-only PKCS#7 derived from a selected certificate",
+        ...valueFields(d.bytes),
+        certificate: d.certificate,
+      });
+    }
+  }
+}
+
+function joinCloudUser(
+  ad: DirectoryRecipient,
+  address: string,
+  byAnchor: ReadonlyMap<string, CloudUser>,
+  byUpn: ReadonlyMap<string, CloudUser>,
+  drift: DriftItem[],
+): CloudUser | undefined {
+  const anchored = ad.sourceAnchor ? byAnchor.get(ad.sourceAnchor) : undefined;
+  if (anchored) return anchored;
+  const byName = ad.userPrincipalName ? byUpn.get(ad.userPrincipalName.toLowerCase()) : undefined;
+  if (byName) {
+    drift.push({
+      kind: "join-fallback-upn",
+      address,
+      message: `no cloud user has onPremisesImmutableId ${ad.sourceAnchor ?? "(none)"}; joined by userPrincipalName instead (check the source anchor setting)`,
+    });
+    return byName;
+  }
+  drift.push({
+    kind: "no-cloud-counterpart",
+    address,
+    message: "in scope in AD but no Entra ID user matches it (not synchronised yet, or filtered by Entra Connect)",
+  });
+  return undefined;
+}
+
+function exchangeManaged(
+  rec: ExchangeRecipient,
+  kind: ObjectKind,
+  upn: string | undefined,
+  fingerprints: Fingerprinter,
+): Managed {
+  return {
+    address: exchangeAddress(rec),
+    authority: "exchange",
+    kind,
+    ref: { type: "exchange", kind: rec.kind, identity: rec.identity },
+    mail: rec.primarySmtpAddress.toLowerCase(),
+    userPrincipalName: upn,
+    proxyAddresses: rec.emailAddresses,
+    current: rec.values,
+    fingerprint: fingerprints.exchange(rec),
+  };
+}
+
+/** The lower-cased addresses a recipient answers to: mail and every smtp proxy address. */
+function identityAddresses(m: Managed): string[] {
+  return [...new Set([...(m.mail ? [m.mail.toLowerCase()] : []), ...smtpAddresses(m.proxyAddresses)])];
+}
+
+function dedupe(values: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const d = sha256(v);
+    if (seen.has(d)) return false;
+    seen.add(d);
+    return true;
+  });
+}
+
+function indexBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) {
+    const k = key(item);
+    if (k !== undefined && !map.has(k)) map.set(k, item);
+  }
+  return map;
+}
+
+export type { CertAttribute, ScopePattern };
