@@ -209,24 +209,42 @@ up() {
 
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 
+# Processes holding files of this run's directory open: samba's master and its workers, only ours.
+pids_in() {
+  local dir=$1 p
+  for p in /proc/[0-9]*; do
+    ls -l "$p/fd" 2>/dev/null | grep -qF "$dir/" && alive "${p#/proc/}" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
 down() {
   local dir=${1:?usage: samba.sh down DIR}
-  local pidfile="$dir/run/samba.pid"
+  case "$dir" in /*) ;; *) log "down needs an absolute directory"; return 2 ;; esac
+  [ -f "$dir/facts.json" ] || [ -f "$dir/etc/smb.conf" ] || { log "$dir is no samba.sh directory"; return 2; }
+  local pidfile="$dir/run/samba.pid" pid
   if [ -f "$pidfile" ]; then
-    local pid
     pid=$(tr -dc 0-9 <"$pidfile")
     # The pid must belong to a samba working in this directory, never another run's: samba
     # rewrites its command line ("samba: root process"), so look at its open files instead.
     if [ -n "$pid" ] && alive "$pid" && ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF "$dir/"; then
-      kill -TERM "$pid"
-      for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-      alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+      kill -TERM "$pid" 2>/dev/null || true
     fi
   fi
-  case "$dir" in
-    /tmp/smimesync-samba.*) rm -rf "$dir" ;;
-    *) [ -f "$dir/facts.json" ] && rm -rf "$dir" ;;
-  esac
+  # The master stops its workers; wait for all of them, then kill what is left of this run.
+  local left
+  for _ in $(seq 1 100); do
+    left=$(pids_in "$dir")
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  if [ -n "$left" ]; then
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null || true
+    sleep 0.2
+  fi
+  for _ in 1 2 3 4 5; do rm -rf "$dir" 2>/dev/null && break; sleep 0.2; done
+  [ ! -e "$dir" ] || { log "could not remove $dir"; return 1; }
 }
 
 case "${1:-}" in

@@ -102,6 +102,29 @@ export async function createUsers(
   return dns;
 }
 
+/**
+ * A user who can bind: sets unicodePwd (AD wants it as the quoted password in UTF-16LE, over an
+ * encrypted connection) and a normal, password-required account. The password must satisfy the
+ * domain's complexity rules (e.g. "Str0ng.Pass!").
+ */
+export async function createLoginUser(
+  client: Client,
+  parentDn: string,
+  user: SeedUser,
+  password: string,
+): Promise<string> {
+  const uac = 0x200 | (user.disabled ? UAC_ACCOUNTDISABLE : 0);
+  const dn = await createUser(client, parentDn, { ...user, disabled: true });
+  await client.modify(dn, [
+    new Change({
+      operation: "replace",
+      modification: new Attribute({ type: "unicodePwd", values: [Buffer.from(`"${password}"`, "utf16le")] }),
+    }),
+    new Change({ operation: "replace", modification: text("userAccountControl", [String(uac)]) }),
+  ]);
+  return dn;
+}
+
 /** A global security group with the given member DNs (users or other groups). */
 export async function createGroup(
   client: Client,
