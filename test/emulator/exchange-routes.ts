@@ -1,0 +1,302 @@
+// Exchange Online's admin InvokeCommand endpoint for the recipient cmdlets smimesync uses.
+// Byte arrays travel as base64 strings (the assumption production makes in one function; the
+// emulator encodes independently so a mismatch would show). Synced recipients refuse
+// certificate writes with the service's write-scope message; the 15-value and 32,768-byte
+// limits are enforced.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { RecipientKind } from "../../src/tenant/types.js";
+import { writeScopeMessage } from "../../src/tenant/value-edit.js";
+import { type EmuRequest, type EmuResponse, header, json } from "./http-types.js";
+import type { TokenAuthority } from "./identity.js";
+import { exchangeError, exchangeUnauthorized } from "./service-errors.js";
+import type { EmulatorState, EmuRecipient } from "./state.js";
+
+export interface ExchangeOptions {
+  /** Server-side page size cap (the service honours odata.maxpagesize up to 1000). */
+  readonly maxPageSize: number;
+}
+
+const ANCHOR = /^UPN:SystemMailbox\{bb558c35-97f1-4cb9-8ff7-d53741dc928c\}@(.+)$/i;
+const MAX_VALUES = 15;
+const MAX_BYTES = 32_768;
+const CERT_PARAMS = ["UserCertificate", "UserSMimeCertificate"] as const;
+type CertParam = (typeof CERT_PARAMS)[number];
+
+interface Pager {
+  readonly cmdlet: string;
+  readonly items: readonly Record<string, unknown>[];
+  offset: number;
+  readonly pageSize: number;
+  readonly select: string;
+}
+
+export class ExchangeEmulator {
+  private readonly pagers = new Map<string, Pager>();
+
+  constructor(
+    private readonly state: EmulatorState,
+    private readonly authority: TokenAuthority,
+    private readonly options: ExchangeOptions,
+    private readonly base: () => string,
+  ) {}
+
+  handle(req: EmuRequest): EmuResponse {
+    const check = this.authority.check(req.headers.authorization, "exchange");
+    if (!check.ok) return exchangeUnauthorized(check.reason);
+    const app = this.authority.apps.get(check.token.appId);
+    if (!check.token.roles.includes("Exchange.ManageAsApp")) {
+      return exchangeUnauthorized("The token does not contain the Exchange.ManageAsApp application role.");
+    }
+    if (!app?.exchangeAdminRole) {
+      return exchangeError(
+        403,
+        "Microsoft.Exchange.Configuration.Tasks.CmdletAccessDeniedException",
+        `The user "${check.token.appId}" isn't assigned to any management roles.`,
+      );
+    }
+    const m = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/.exec(req.url.pathname);
+    if (req.method !== "POST" || !m)
+      return exchangeError(404, "System.Web.HttpException", `No route for ${req.method} ${req.url.pathname}`);
+    if (
+      decodeURIComponent(m[1] ?? "") !== this.state.tenantId &&
+      decodeURIComponent(m[1] ?? "") !== this.state.domain
+    ) {
+      return exchangeUnauthorized("The tenant in the URL does not match the token.");
+    }
+    const anchor = ANCHOR.exec(header(req, "x-anchormailbox") ?? "");
+    if (!anchor || anchor[1]?.toLowerCase() !== this.state.domain.toLowerCase()) {
+      return exchangeError(
+        400,
+        "System.ArgumentException",
+        "The X-AnchorMailbox header is missing or does not name this organization's system mailbox.",
+      );
+    }
+    let input: { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } };
+    try {
+      input = JSON.parse(req.bodyText) as typeof input;
+    } catch {
+      return exchangeError(400, "System.ArgumentException", "The request body is not valid JSON.");
+    }
+    const cmdlet = input.CmdletInput?.CmdletName;
+    const params = (input.CmdletInput?.Parameters ?? {}) as Record<string, unknown>;
+    if (typeof cmdlet !== "string")
+      return exchangeError(400, "System.ArgumentException", "CmdletInput.CmdletName is required.");
+
+    const skip = req.url.searchParams.get("$skiptoken");
+    if (skip !== null) return this.nextPage(skip, cmdlet);
+
+    const get = /^Get-(Mailbox|MailUser|MailContact)$/.exec(cmdlet);
+    if (get) return this.get(get[1] as RecipientKind, params, req);
+    const set = /^Set-(Mailbox|MailUser|MailContact)$/.exec(cmdlet);
+    if (set) return this.set(set[1] as RecipientKind, params);
+    if (cmdlet === "New-MailContact") return this.newContact(params);
+    return exchangeError(
+      400,
+      "System.Management.Automation.CommandNotFoundException",
+      `The term '${cmdlet}' is not recognized as a name of a cmdlet, function, script file, or executable program.`,
+    );
+  }
+
+  private get(kind: RecipientKind, params: Record<string, unknown>, req: EmuRequest): EmuResponse {
+    const select = req.url.searchParams.get("$select") ?? "";
+    let items: EmuRecipient[];
+    if (params.Identity !== undefined) {
+      const found = this.find(kind, String(params.Identity));
+      if (!found) return notFound(String(params.Identity));
+      items = [found];
+    } else {
+      items = [...this.state.recipients.values()].filter((r) => r.kind === kind);
+    }
+    const preferred = /odata\.maxpagesize\s*=\s*(\d+)/.exec(
+      header(req, "x-prefer") ?? header(req, "prefer") ?? "",
+    );
+    const pageSize = Math.min(preferred ? Number(preferred[1]) : 1000, this.options.maxPageSize);
+    const pager: Pager = {
+      cmdlet: `Get-${kind}`,
+      items: items.map((r) => project(r, select)),
+      offset: 0,
+      pageSize,
+      select,
+    };
+    return this.page(pager);
+  }
+
+  private nextPage(token: string, cmdlet: string): EmuResponse {
+    const pager = this.pagers.get(token);
+    if (!pager || pager.cmdlet !== cmdlet)
+      return exchangeError(400, "System.ArgumentException", "The skip token is invalid or expired.");
+    this.pagers.delete(token);
+    return this.page(pager);
+  }
+
+  private page(pager: Pager): EmuResponse {
+    const value = pager.items.slice(pager.offset, pager.offset + pager.pageSize);
+    pager.offset += value.length;
+    const body: Record<string, unknown> = {
+      "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+      "adminapi.warnings": [],
+      value,
+    };
+    if (pager.offset < pager.items.length) {
+      const token = randomBytes(12).toString("base64url");
+      this.pagers.set(token, pager);
+      const select = pager.select ? `$select=${pager.select}&` : "";
+      body["@odata.nextLink"] =
+        `${this.base()}/adminapi/beta/${this.state.tenantId}/InvokeCommand?${select}$skiptoken=${token}`;
+    }
+    return json(200, body);
+  }
+
+  private set(kind: RecipientKind, params: Record<string, unknown>): EmuResponse {
+    if (typeof params.Identity !== "string")
+      return exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        "Cannot bind argument to parameter 'Identity' because it is null.",
+      );
+    const target = this.find(kind, params.Identity);
+    if (!target) return notFound(params.Identity);
+    const updates: [CertParam, Uint8Array[]][] = [];
+    for (const p of CERT_PARAMS) {
+      if (!(p in params)) continue;
+      const decoded = decodeValues(params[p], p);
+      if ("error" in decoded) return decoded.error;
+      if (target.isDirSynced) {
+        return exchangeError(
+          400,
+          "System.InvalidOperationException",
+          writeScopeMessage(kind, target.name, p),
+        );
+      }
+      updates.push([p, decoded.values]);
+    }
+    for (const [p, values] of updates) {
+      if (p === "UserCertificate") target.userCertificate = values;
+      else target.userSMIMECertificate = values;
+    }
+    return json(200, {
+      "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+      "adminapi.warnings": [],
+      value: [],
+    });
+  }
+
+  private newContact(params: Record<string, unknown>): EmuResponse {
+    const name = params.Name;
+    const address = params.ExternalEmailAddress;
+    if (typeof name !== "string" || typeof address !== "string") {
+      return exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        "Missing an argument for parameter 'Name' or 'ExternalEmailAddress'.",
+      );
+    }
+    const plainAddress = address.replace(/^smtp:/i, "");
+    if ([...this.state.recipients.values()].some((r) => r.name.toLowerCase() === name.toLowerCase())) {
+      return exchangeError(
+        400,
+        "Microsoft.Exchange.Data.Directory.ADObjectAlreadyExistsException",
+        `The name "${name}" is already being used. Please try another name.`,
+      );
+    }
+    const contact: EmuRecipient = {
+      kind: "MailContact",
+      guid: randomUUID(),
+      name,
+      externalDirectoryObjectId: randomUUID(),
+      primarySmtpAddress: plainAddress,
+      emailAddresses: [`SMTP:${plainAddress}`],
+      isDirSynced: false,
+      userCertificate: [],
+      userSMIMECertificate: [],
+    };
+    this.state.putRecipient(contact);
+    return json(200, { "adminapi.warnings": [], value: [project(contact, "")] });
+  }
+
+  private find(kind: RecipientKind, identity: string): EmuRecipient | undefined {
+    const id = identity.toLowerCase();
+    for (const r of this.state.recipients.values()) {
+      if (r.kind !== kind) continue;
+      if (
+        r.guid.toLowerCase() === id ||
+        r.name.toLowerCase() === id ||
+        r.primarySmtpAddress.toLowerCase() === id ||
+        r.externalDirectoryObjectId?.toLowerCase() === id ||
+        r.emailAddresses.some((a) => a.toLowerCase() === `smtp:${id}`)
+      ) {
+        return r;
+      }
+    }
+    return undefined;
+  }
+}
+
+function notFound(identity: string): EmuResponse {
+  return exchangeError(
+    404,
+    "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
+    `The operation couldn't be performed because object '${identity}' couldn't be found on 'EMULATOR01.PROD.OUTLOOK.COM'.`,
+  );
+}
+
+function decodeValues(raw: unknown, param: CertParam): { values: Uint8Array[] } | { error: EmuResponse } {
+  const list = raw === null ? [] : raw;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(v))) {
+    return {
+      error: exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        `Cannot process argument transformation on parameter '${param}'. Cannot convert value to type "System.Byte[]".`,
+      ),
+    };
+  }
+  const values = (list as string[]).map((v) => new Uint8Array(Buffer.from(v, "base64")));
+  if (values.length > MAX_VALUES) {
+    return {
+      error: exchangeError(
+        400,
+        "Microsoft.Exchange.Data.DataValidationException",
+        `The property ${param} can contain at most ${MAX_VALUES} values; ${values.length} were given.`,
+      ),
+    };
+  }
+  const big = values.find((v) => v.byteLength > MAX_BYTES);
+  if (big) {
+    return {
+      error: exchangeError(
+        400,
+        "Microsoft.Exchange.Data.DataValidationException",
+        `The length of the property is too long. The maximum length is ${MAX_BYTES} and the length of the value provided is ${big.byteLength}.`,
+      ),
+    };
+  }
+  return { values };
+}
+
+const TYPE_DETAILS: Readonly<Record<RecipientKind, string>> = {
+  Mailbox: "UserMailbox",
+  MailUser: "MailUser",
+  MailContact: "MailContact",
+};
+
+function project(r: EmuRecipient, select: string): Record<string, unknown> {
+  const full: Record<string, unknown> = {
+    Guid: r.guid,
+    Identity: r.name,
+    Name: r.name,
+    DisplayName: r.name,
+    Alias: r.name,
+    ExternalDirectoryObjectId: r.externalDirectoryObjectId ?? "",
+    PrimarySmtpAddress: r.primarySmtpAddress,
+    EmailAddresses: r.emailAddresses,
+    IsDirSynced: r.isDirSynced,
+    RecipientTypeDetails: TYPE_DETAILS[r.kind],
+    UserCertificate: r.userCertificate.map((v) => Buffer.from(v).toString("base64")),
+    UserSMimeCertificate: r.userSMIMECertificate.map((v) => Buffer.from(v).toString("base64")),
+  };
+  if (!select) return full;
+  const out: Record<string, unknown> = {};
+  for (const p of select.split(",")) if (p in full) out[p] = full[p];
+  return out;
+}

@@ -1,0 +1,204 @@
+// The emulated tenant's data: Entra users (with a change log for /users/delta) and Exchange
+// recipients with raw certificate bytes. Seeded from and dumped to the snapshot format.
+import { randomUUID } from "node:crypto";
+import type {
+  SnapshotDocument,
+  SnapshotRecipient,
+  SnapshotUser,
+} from "../../src/tenant/snapshot/snapshot-format.js";
+import type { CloudUser, RecipientKind } from "../../src/tenant/types.js";
+
+export type MutableUser = { -readonly [K in keyof CloudUser]: CloudUser[K] };
+
+export interface EmuRecipient {
+  kind: RecipientKind;
+  guid: string;
+  name: string;
+  externalDirectoryObjectId: string | undefined;
+  primarySmtpAddress: string;
+  emailAddresses: string[];
+  isDirSynced: boolean;
+  userCertificate: Uint8Array[];
+  userSMIMECertificate: Uint8Array[];
+}
+
+type UserChangeEntry =
+  | { seq: number; id: string; kind: "props"; props: string[] }
+  | { seq: number; id: string; kind: "removed"; reason: "changed" | "deleted" };
+
+export const USER_PROPS = [
+  "id",
+  "userPrincipalName",
+  "mail",
+  "proxyAddresses",
+  "accountEnabled",
+  "onPremisesImmutableId",
+  "onPremisesSyncEnabled",
+  "onPremisesDistinguishedName",
+  "onPremisesLastSyncDateTime",
+  "onPremisesProvisioningErrors",
+] as const;
+
+export class EmulatorState {
+  readonly users = new Map<string, MutableUser>();
+  readonly recipients = new Map<string, EmuRecipient>();
+  private readonly changes: UserChangeEntry[] = [];
+  private seqCounter = 0;
+
+  constructor(
+    readonly tenantId: string,
+    readonly domain: string,
+  ) {}
+
+  static fromSnapshot(doc: SnapshotDocument, fallback: { tenantId: string; domain: string }): EmulatorState {
+    const state = new EmulatorState(doc.tenantId ?? fallback.tenantId, doc.domain ?? fallback.domain);
+    for (const u of doc.users) state.upsertUser(userFromSnapshot(u));
+    for (const r of doc.recipients) state.putRecipient(recipientFromSnapshot(r));
+    return state;
+  }
+
+  toSnapshot(): SnapshotDocument {
+    return {
+      formatVersion: 1,
+      tenantId: this.tenantId,
+      domain: this.domain,
+      capturedAt: new Date().toISOString(),
+      users: [...this.users.values()].map((u): SnapshotUser => ({ ...u })),
+      recipients: [...this.recipients.values()].map(
+        (r): SnapshotRecipient => ({
+          kind: r.kind,
+          identity: r.guid,
+          name: r.name,
+          ...(r.externalDirectoryObjectId ? { externalDirectoryObjectId: r.externalDirectoryObjectId } : {}),
+          primarySmtpAddress: r.primarySmtpAddress,
+          emailAddresses: r.emailAddresses,
+          isDirSynced: r.isDirSynced,
+          userCertificate: r.userCertificate.map(b64),
+          userSMIMECertificate: r.userSMIMECertificate.map(b64),
+        }),
+      ),
+    };
+  }
+
+  get seq(): number {
+    return this.seqCounter;
+  }
+
+  /** Creates or updates a user, logging which properties changed (delta reports only those). */
+  upsertUser(user: CloudUser): void {
+    const before = this.users.get(user.id);
+    const after: MutableUser = {
+      ...user,
+      proxyAddresses: [...user.proxyAddresses],
+      onPremisesProvisioningErrors: [...user.onPremisesProvisioningErrors],
+    };
+    const props = before
+      ? USER_PROPS.filter((p) => JSON.stringify(before[p]) !== JSON.stringify(after[p]))
+      : [...USER_PROPS];
+    this.users.set(user.id, after);
+    if (props.length > 0) this.changes.push({ seq: ++this.seqCounter, id: user.id, kind: "props", props });
+  }
+
+  removeUser(id: string, reason: "changed" | "deleted" = "changed"): void {
+    if (!this.users.delete(id)) return;
+    this.changes.push({ seq: ++this.seqCounter, id, kind: "removed", reason });
+  }
+
+  /** What changed after `since`, per user: the union of changed properties, or its removal. */
+  changesSince(
+    since: number,
+  ): Map<string, { kind: "props"; props: Set<string> } | { kind: "removed"; reason: "changed" | "deleted" }> {
+    const out = new Map<
+      string,
+      { kind: "props"; props: Set<string> } | { kind: "removed"; reason: "changed" | "deleted" }
+    >();
+    for (const c of this.changes) {
+      if (c.seq <= since) continue;
+      if (c.kind === "removed") {
+        out.set(c.id, { kind: "removed", reason: c.reason });
+        continue;
+      }
+      const prev = out.get(c.id);
+      const props = prev?.kind === "props" ? prev.props : new Set<string>();
+      for (const p of c.props) props.add(p);
+      out.set(c.id, { kind: "props", props });
+    }
+    return out;
+  }
+
+  putRecipient(r: EmuRecipient): void {
+    this.recipients.set(r.guid.toLowerCase(), r);
+  }
+
+  /** Adds a user and, when it has mail, the mailbox Exchange provisions for it. */
+  addUser(
+    input: Partial<CloudUser> & { userPrincipalName: string },
+    options: { mailbox?: RecipientKind | false } = {},
+  ): CloudUser {
+    const user: CloudUser = {
+      id: input.id ?? randomUUID(),
+      userPrincipalName: input.userPrincipalName,
+      mail: input.mail ?? input.userPrincipalName,
+      proxyAddresses: input.proxyAddresses ?? [`SMTP:${input.mail ?? input.userPrincipalName}`],
+      accountEnabled: input.accountEnabled ?? true,
+      onPremisesImmutableId: input.onPremisesImmutableId ?? null,
+      onPremisesSyncEnabled: input.onPremisesSyncEnabled ?? null,
+      onPremisesDistinguishedName: input.onPremisesDistinguishedName ?? null,
+      onPremisesLastSyncDateTime: input.onPremisesLastSyncDateTime ?? null,
+      onPremisesProvisioningErrors: input.onPremisesProvisioningErrors ?? [],
+    };
+    this.upsertUser(user);
+    const kind = options.mailbox ?? "Mailbox";
+    if (kind !== false && user.mail) {
+      this.putRecipient({
+        kind,
+        guid: randomUUID(),
+        name: user.userPrincipalName.split("@")[0] ?? user.userPrincipalName,
+        externalDirectoryObjectId: user.id,
+        primarySmtpAddress: user.mail,
+        emailAddresses: [...user.proxyAddresses],
+        isDirSynced: user.onPremisesSyncEnabled === true,
+        userCertificate: [],
+        userSMIMECertificate: [],
+      });
+    }
+    return user;
+  }
+
+  recipientOfUser(userId: string): EmuRecipient | undefined {
+    for (const r of this.recipients.values()) if (r.externalDirectoryObjectId === userId) return r;
+    return undefined;
+  }
+}
+
+function userFromSnapshot(u: SnapshotUser): CloudUser {
+  return {
+    id: u.id,
+    userPrincipalName: u.userPrincipalName,
+    mail: u.mail ?? null,
+    proxyAddresses: u.proxyAddresses ?? [],
+    accountEnabled: u.accountEnabled ?? true,
+    onPremisesImmutableId: u.onPremisesImmutableId ?? null,
+    onPremisesSyncEnabled: u.onPremisesSyncEnabled ?? null,
+    onPremisesDistinguishedName: u.onPremisesDistinguishedName ?? null,
+    onPremisesLastSyncDateTime: u.onPremisesLastSyncDateTime ?? null,
+    onPremisesProvisioningErrors: u.onPremisesProvisioningErrors ?? [],
+  };
+}
+
+function recipientFromSnapshot(r: SnapshotRecipient): EmuRecipient {
+  return {
+    kind: r.kind,
+    guid: r.identity,
+    name: r.name ?? r.primarySmtpAddress.split("@")[0] ?? r.identity,
+    externalDirectoryObjectId: r.externalDirectoryObjectId,
+    primarySmtpAddress: r.primarySmtpAddress,
+    emailAddresses: [...(r.emailAddresses ?? [`SMTP:${r.primarySmtpAddress}`])],
+    isDirSynced: r.isDirSynced,
+    userCertificate: (r.userCertificate ?? []).map(unb64),
+    userSMIMECertificate: (r.userSMIMECertificate ?? []).map(unb64),
+  };
+}
+
+const b64 = (v: Uint8Array): string => Buffer.from(v).toString("base64");
+const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "base64"));

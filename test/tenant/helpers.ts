@@ -1,0 +1,48 @@
+// Shared set-up for tests of src/tenant against the emulator.
+
+import type { TenantConfig } from "../../src/config/types.generated.js";
+import type { Clock } from "../../src/tenant/http/clock.js";
+import type { RetryPolicy } from "../../src/tenant/http/sender.js";
+import { openTenant } from "../../src/tenant/open-tenant.js";
+import type { Tenant } from "../../src/tenant/types.js";
+import type { Emulator } from "../emulator/server.js";
+import { makeUser, testPki } from "../fixtures/pki.js";
+
+export const SECRET_ENV = "SMIMESYNC_TEST_CLIENT_SECRET";
+
+export interface OpenOptions {
+  readonly config?: Partial<TenantConfig>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly retries?: { attempt: number; delayMs: number; reason: string }[];
+}
+
+export function openAgainst(emu: Emulator, o: OpenOptions = {}): Promise<Tenant> {
+  return openTenant(emu.tenantConfig(o.config), {
+    baseDir: process.cwd(),
+    env: { [SECRET_ENV]: emu.app.clientSecret, ...o.env },
+    transport: { fetch: emu.fetch },
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.retry ? { retry: o.retry } : {}),
+    ...(o.retries ? { onRetry: (r) => o.retries?.push(r) } : {}),
+  });
+}
+
+/** A clock whose sleeps return at once but are recorded. */
+export function recordingClock(): Clock & { readonly sleeps: number[] } {
+  const sleeps: number[] = [];
+  return { sleeps, now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 };
+}
+
+/** A DER S/MIME certificate from the shared test PKI (unique serial each call). */
+export async function certFor(email: string): Promise<Uint8Array> {
+  const pki = await testPki();
+  return (await makeUser(pki.intermediate, { emails: [email] })).der;
+}
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
