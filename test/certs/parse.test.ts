@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeOid, encodeTlv, TAG } from "../../src/certs/der.js";
 import {
   buildCertsOnlyPkcs7,
   buildOutlookBlob,
@@ -11,8 +12,15 @@ import {
   parseCertificates,
   parseCrlFile,
 } from "../../src/certs/index.js";
-import { encodeOid, encodeTlv, TAG } from "../../src/certs/der.js";
-import { type Issued, makeCrl, makeUser, pem, privateKeyPkcs8, type TestPki, testPki } from "../fixtures/pki.js";
+import {
+  type Issued,
+  makeCrl,
+  makeUser,
+  pem,
+  privateKeyPkcs8,
+  type TestPki,
+  testPki,
+} from "../fixtures/pki.js";
 
 let pki: TestPki;
 let alice: Issued;
@@ -70,7 +78,9 @@ describe("parseCertificates", () => {
   });
 
   it("builds deterministic bytes whatever the order of the certificates", () => {
-    expect(buildCertsOnlyPkcs7([alice.der, pki.intermediate.der])).toEqual(buildCertsOnlyPkcs7([pki.intermediate.der, alice.der, alice.der]));
+    expect(buildCertsOnlyPkcs7([alice.der, pki.intermediate.der])).toEqual(
+      buildCertsOnlyPkcs7([pki.intermediate.der, alice.der, alice.der]),
+    );
   });
 
   it("reads an Outlook security-settings blob (MS-OXOABK 2.2.4.36)", () => {
@@ -91,11 +101,15 @@ describe("parseCertificates", () => {
     blob[3] = 0xff;
     const r = parseCertificates(blob);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatchObject({ kind: "malformed", message: expect.stringContaining("bad length") });
+    if (!r.ok)
+      expect(r.error).toMatchObject({ kind: "malformed", message: expect.stringContaining("bad length") });
   });
 
   it("refuses truncated DER and trailing bytes as malformed", () => {
-    for (const bytes of [alice.der.subarray(0, alice.der.length - 1), Buffer.concat([alice.der, Uint8Array.of(0)])]) {
+    for (const bytes of [
+      alice.der.subarray(0, alice.der.length - 1),
+      Buffer.concat([alice.der, Uint8Array.of(0)]),
+    ]) {
       const r = parseCertificates(bytes);
       expect(r.ok ? "parsed" : r.error.kind).toBe("malformed");
     }
@@ -113,7 +127,11 @@ describe("parseCertificates", () => {
       Buffer.from(pem("EC PRIVATE KEY", Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01))),
       Buffer.from(pem("ENCRYPTED PRIVATE KEY", Uint8Array.of(0x30, 0))),
       pkcs8,
-      encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid("1.2.840.113549.1.5.13")), encodeTlv(TAG.OCTET_STRING, Uint8Array.of(1))),
+      encodeTlv(
+        TAG.SEQUENCE,
+        encodeTlv(TAG.SEQUENCE, encodeOid("1.2.840.113549.1.5.13")),
+        encodeTlv(TAG.OCTET_STRING, Uint8Array.of(1)),
+      ),
     ];
     for (const bytes of cases) {
       const r = parseCertificates(bytes);
@@ -125,7 +143,14 @@ describe("parseCertificates", () => {
     writeFileSync(join(dir, "key.pem"), pem("PRIVATE KEY", await privateKeyPkcs8(alice.keys)));
     writeFileSync(join(dir, "cert.pem"), pem("CERTIFICATE", alice.der));
     const p12 = execFileSync("openssl", [
-      "pkcs12", "-export", "-inkey", join(dir, "key.pem"), "-in", join(dir, "cert.pem"), "-passout", "pass:x",
+      "pkcs12",
+      "-export",
+      "-inkey",
+      join(dir, "key.pem"),
+      "-in",
+      join(dir, "cert.pem"),
+      "-passout",
+      "pass:x",
     ]);
     const r = parseCertificateFile(new Uint8Array(p12));
     expect(r.ok ? "parsed" : r.error.kind).toBe("private-key");
@@ -138,8 +163,20 @@ describe("parseCertificates", () => {
     writeFileSync(join(dir, "chain.pem"), pem("CERTIFICATE", pki.intermediate.der));
     writeFileSync(join(dir, "msg.txt"), "hello");
     const signed = execFileSync("openssl", [
-      "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-in", join(dir, "msg.txt"),
-      "-signer", join(dir, "cert.pem"), "-inkey", join(dir, "key.pem"), "-certfile", join(dir, "chain.pem"),
+      "cms",
+      "-sign",
+      "-binary",
+      "-nodetach",
+      "-outform",
+      "DER",
+      "-in",
+      join(dir, "msg.txt"),
+      "-signer",
+      join(dir, "cert.pem"),
+      "-inkey",
+      join(dir, "key.pem"),
+      "-certfile",
+      join(dir, "chain.pem"),
     ]);
     const r = ok(new Uint8Array(signed));
     expect(r.form).toBe("pkcs7-signed");
@@ -150,13 +187,18 @@ describe("parseCertificates", () => {
 describe("file-level parsers", () => {
   it("parseCertificateFile returns certificates or a typed error", () => {
     expect(parseCertificateFile(Buffer.from(pem("CERTIFICATE", pki.root.der)))).toMatchObject({ ok: true });
-    expect(parseCertificateFile(Buffer.from("hello world"))).toMatchObject({ ok: false, error: { kind: "malformed" } });
+    expect(parseCertificateFile(Buffer.from("hello world"))).toMatchObject({
+      ok: false,
+      error: { kind: "malformed" },
+    });
   });
 
   it("parseCrlFile reads DER and PEM CRLs and says when a file holds none", async () => {
     const crl = await makeCrl(pki.intermediate, [{ serial: alice.serial, reason: 1 }]);
     const der = parseCrlFile(crl);
-    expect(der.ok && der.crls[0]!.revoked.get(alice.serial.replace(/^0+/, "").toUpperCase())?.reason).toBe("keyCompromise");
+    expect(der.ok && der.crls[0]!.revoked.get(alice.serial.replace(/^0+/, "").toUpperCase())?.reason).toBe(
+      "keyCompromise",
+    );
     expect(parseCrlFile(Buffer.from(pem("X509 CRL", crl)))).toMatchObject({ ok: true });
     expect(parseCrlFile(alice.der)).toMatchObject({ ok: false, error: { kind: "unsupported" } });
   });

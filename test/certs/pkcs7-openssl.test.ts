@@ -19,9 +19,15 @@ describe.skipIf(!hasOpenssl())("certs-only PKCS#7 through openssl (skipped: open
     const pki = await testPki();
     const user = await makeUser(pki.intermediate, { emails: ["carol@example.com"], kind: "rsa-2048" });
     const p7 = buildCertsOnlyPkcs7([user.der, pki.intermediate.der]);
-    const printed = execFileSync("openssl", ["pkcs7", "-inform", "DER", "-print_certs"], { input: p7 }).toString();
-    const blocks = [...printed.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g)].map((m) => m[0]);
-    expect(blocks.sort()).toEqual([pem("CERTIFICATE", user.der), pem("CERTIFICATE", pki.intermediate.der)].sort());
+    const printed = execFileSync("openssl", ["pkcs7", "-inform", "DER", "-print_certs"], {
+      input: p7,
+    }).toString();
+    const blocks = [
+      ...printed.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g),
+    ].map((m) => m[0]);
+    expect(blocks.sort()).toEqual(
+      [pem("CERTIFICATE", user.der), pem("CERTIFICATE", pki.intermediate.der)].sort(),
+    );
     expect(printed).toContain("subject=CN = carol@example.com");
     // And openssl's own DER re-encoding of it parses back identically here.
     const reencoded = execFileSync("openssl", ["pkcs7", "-inform", "DER", "-outform", "DER"], { input: p7 });
