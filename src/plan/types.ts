@@ -1,5 +1,5 @@
 // The plan is data (after Terraform's internal/plans): what was observed, what will change and why.
-// Rendering lives in render-*.ts, the file format in plan-file.ts; apply reads only `objects` and
+// Rendering lives in render/, the file format in plan-file.ts; apply reads only `objects` and
 // `changes` (never a reason) to decide what to write.
 import type { CertAttribute } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";

@@ -106,7 +106,7 @@ export function fixturePlan(): Plan {
       adUserAddress("frank@corp.example.com"),
       "no Entra ID user has this object's source anchor",
     )
-    .warning("expiring-soon", "Alice Example's certificate 3F2A expires in 21 days", ALICE)
+    .warning("expiring-soon", "Alice Example's newest certificate expires in 21 days", ALICE)
     .warning(
       "prune-disabled",
       "2 values are kept because prune is disabled for weak-signature and email-mismatch",

@@ -1,0 +1,166 @@
+// What every rendering says the same way: how a certificate is named, how a change reads, which
+// recipients are shown in which order. Plain strings here; colour and markup belong to renderers.
+import { describeReason } from "../reasons.js";
+import type { Authority, Plan, PlannedChange, PlanObject } from "../types.js";
+
+/** One recipient as renderings show it: its object and what the plan does (or would do) to it. */
+export interface RecipientView {
+  readonly address: string;
+  /** Undefined only for a plan that failed its consistency check; renderers cope anyway. */
+  readonly object: PlanObject | undefined;
+  readonly changes: readonly PlannedChange[];
+  /** Would-remove notes (prune disabled). */
+  readonly notes: readonly PlannedChange[];
+  readonly publish: number;
+  readonly remove: number;
+}
+
+/**
+ * Recipients with changes first, then those with only would-remove notes, each group by address;
+ * within a recipient, the plan's own order (attribute, removals before publications).
+ */
+export function recipientViews(plan: Plan): {
+  readonly changed: RecipientView[];
+  readonly notesOnly: RecipientView[];
+} {
+  const objects = new Map(plan.objects.map((o) => [o.address, o]));
+  const byAddress = new Map<string, { changes: PlannedChange[]; notes: PlannedChange[] }>();
+  const entry = (address: string) => {
+    let e = byAddress.get(address);
+    if (e === undefined) {
+      e = { changes: [], notes: [] };
+      byAddress.set(address, e);
+    }
+    return e;
+  };
+  for (const c of plan.changes) entry(c.address).changes.push(c);
+  for (const c of plan.wouldRemove) entry(c.address).notes.push(c);
+  const views = [...byAddress.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([address, e]): RecipientView => ({
+        address,
+        object: objects.get(address),
+        changes: e.changes,
+        notes: e.notes,
+        publish: e.changes.filter((c) => c.action === "publish").length,
+        remove: e.changes.filter((c) => c.action === "remove").length,
+      }),
+    );
+  return {
+    changed: views.filter((v) => v.changes.length > 0),
+    notesOnly: views.filter((v) => v.changes.length === 0),
+  };
+}
+
+export function recipientName(view: RecipientView): string {
+  return oneLine(view.object?.mail ?? view.object?.userPrincipalName ?? view.address);
+}
+
+export function authorityName(authority: Authority): string {
+  switch (authority) {
+    case "ad":
+      return "Active Directory";
+    case "exchange":
+      return "Exchange Online";
+    default:
+      return authority satisfies never;
+  }
+}
+
+/** True when apply creates the object (a partner mail contact that does not exist yet). */
+export function isNewObject(view: RecipientView): boolean {
+  return view.object?.ref.type === "exchange-new-contact";
+}
+
+/** `will be updated in Active Directory (CN=...)`: what happens to the object, for its header. */
+export function objectFate(view: RecipientView): string {
+  const o = view.object;
+  if (o === undefined) return "is not among the plan's objects";
+  if (view.changes.length === 0) return `keeps its values in ${authorityName(o.authority)}`;
+  switch (o.ref.type) {
+    case "ad":
+      return `will be updated in Active Directory (${oneLine(o.ref.dn)})`;
+    case "exchange":
+      return `will be updated in Exchange Online (${o.ref.kind})`;
+    case "exchange-new-contact":
+      return `will be created in Exchange Online as mail contact "${oneLine(o.ref.name)}"`;
+    default:
+      return o.ref satisfies never;
+  }
+}
+
+/** First 8 hex digits of the SHA-1 thumbprint, upper case, as Windows' certificate dialogs show it. */
+export function shortThumbprint(sha1: string): string {
+  return sha1.slice(0, 8).toUpperCase();
+}
+
+/** The CN of a distinguished name in either order (`CN=a, O=b` or `O=b,CN=a`), unescaped. */
+export function commonName(subject: string): string | undefined {
+  const m = /(?:^|,)\s*CN=((?:\\.|[^,\\])*)/i.exec(subject);
+  return m?.[1] === undefined ? undefined : m[1].replace(/\\(.)/g, "$1").trim() || undefined;
+}
+
+/**
+ * `Alice Example <alice@corp.example.com>, thumbprint 3F2A9C1B, expires 2028-02-01`: enough to
+ * recognise the certificate, never its bytes. Validity is judged at the plan's policy time, not
+ * the reader's clock, so a rendering of a saved plan does not change from day to day.
+ */
+export function valueLabel(change: PlannedChange, policyTime: string): string {
+  const cert = change.certificate;
+  if (cert === null) {
+    return `not a certificate (${change.valueBytes} bytes, SHA-256 ${change.valueSha256.slice(0, 8).toUpperCase()})`;
+  }
+  const name = commonName(cert.subject) ?? (cert.subject || "(no subject)");
+  const email = cert.emails[0];
+  const who =
+    email !== undefined && !name.toLowerCase().includes(email.toLowerCase()) ? `${name} <${email}>` : name;
+  const parts = [oneLine(who), `thumbprint ${shortThumbprint(cert.sha1)}`];
+  const now = Date.parse(policyTime);
+  if (Date.parse(cert.notBefore) > now) parts.push(`valid from ${day(cert.notBefore)}`);
+  parts.push(`${Date.parse(cert.notAfter) <= now ? "expired" : "expires"} ${day(cert.notAfter)}`);
+  return parts.join(", ");
+}
+
+/** `expired: expired on 2025-12-31`; the code alone when the explanation only repeats it. */
+export function reasonLabel(change: PlannedChange): string {
+  const explanation = oneLine(change.explanation);
+  return explanation === ""
+    ? `${change.reason}: ${describeReason(change.reason)}`
+    : `${change.reason}: ${explanation}`;
+}
+
+export function wouldRemoveLabel(change: PlannedChange): string {
+  return `would remove (prune disabled for ${change.reason})`;
+}
+
+/** The values counted in a recipient's header: `1 to publish, 2 to remove, 1 kept`. */
+export function recipientCounts(view: RecipientView): string {
+  const parts: string[] = [];
+  if (view.publish > 0) parts.push(`${view.publish} to publish`);
+  if (view.remove > 0) parts.push(`${view.remove} to remove`);
+  if (view.notes.length > 0) parts.push(`${view.notes.length} kept (prune disabled)`);
+  return parts.join(", ");
+}
+
+/** Text from certificates and directories may hold anything: one line, no control characters. */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ");
+}
+
+export function shortCommit(commit: string): string {
+  return commit.slice(0, 7);
+}
+
+/** `2026-01-15`: the UTC date of an ISO timestamp. */
+export function day(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 10);
+}
+
+/** `2026-01-15 09:00 UTC` */
+export function minute(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}

@@ -1,0 +1,43 @@
+// One interface for every rendering, chosen once from `--format` (after Terraform's views.Plan):
+// commands call `planRenderer(format, { color })` and then only `render(plan)`.
+import type { ChalkInstance } from "chalk";
+import type { Plan } from "../types.js";
+import { renderJson } from "./json.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderText } from "./text.js";
+
+export const PLAN_FORMATS = ["text", "markdown", "json"] as const;
+export type PlanFormat = (typeof PLAN_FORMATS)[number];
+
+export interface PlanRenderer {
+  readonly format: PlanFormat;
+  /** The whole rendering, ending with a newline. Pure: the same plan gives the same string. */
+  render(plan: Plan): string;
+}
+
+export interface RenderOptions {
+  /** Used by the text rendering only; the caller decides whether colour is on (level 0: off). */
+  readonly color: ChalkInstance;
+}
+
+export function planRenderer(format: PlanFormat, options: RenderOptions): PlanRenderer {
+  switch (format) {
+    case "text":
+      return { format, render: (plan) => renderText(plan, options.color) };
+    case "markdown":
+      return { format, render: renderMarkdown };
+    case "json":
+      return { format, render: renderJson };
+    default:
+      return format satisfies never;
+  }
+}
+
+export function isPlanFormat(value: string): value is PlanFormat {
+  return (PLAN_FORMATS as readonly string[]).includes(value);
+}
+
+export { renderJson } from "./json.js";
+export { escapeMarkdown, renderMarkdown } from "./markdown.js";
+export { GITHUB_COMMENT_LIMIT, MARKDOWN_PART_BUDGET, splitMarkdown } from "./markdown-split.js";
+export { renderText } from "./text.js";
