@@ -2,6 +2,9 @@ import "../certs/runtime.js";
 import { Command, CommanderError } from "commander";
 import { SmimesyncError } from "../errors.js";
 import { version } from "../version.js";
+import { auditCommand } from "./commands/audit.js";
+import { githubCommand } from "./commands/github.js";
+import { initCommand } from "./commands/init.js";
 import { validateCommand } from "./commands/validate.js";
 import type { CliContext, CommandFactory, GlobalOptions } from "./context.js";
 import { EXIT_ERROR, EXIT_OK, type ExitCode } from "./exit-codes.js";
@@ -9,7 +12,7 @@ import { type Output, processOutput, type TextSink } from "./output.js";
 import { reportError } from "./report-error.js";
 
 // One line per command; each lives in commands/<name>.ts.
-const COMMANDS: readonly CommandFactory[] = [validateCommand];
+const COMMANDS: readonly CommandFactory[] = [validateCommand, initCommand, auditCommand, githubCommand];
 
 /** Sub-commands (and theirs) write where the program writes and never exit the process. */
 function inherit(cmd: Command, parent: Command): Command {
