@@ -9,7 +9,7 @@ import { SmimesyncError } from "../errors.js";
 import type { CertAttribute } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
-import { escapeDnValue, isUnderDn, normalizeDn, parseDn, sameDn } from "./dn.js";
+import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
 import { type RawEntry, type SourceAnchorAttribute, toRecipient } from "./entry.js";
 import { attributeKey, type LdifDocument, type LdifRecord, parseLdif, renderLdif } from "./ldif.js";
 import { Membership } from "./ldif-membership.js";
@@ -21,14 +21,12 @@ export function rawEntry(record: LdifRecord): RawEntry {
   return { dn: record.dn, attributes: new Map([...record.attributes].map(([k, a]) => [k, a.values])) };
 }
 
-function parentOf(dn: string): string | undefined {
+/** normalizeDn of the DN and of its parent, from one parse. */
+function normalizedWithParent(dn: string): { self: string; parent: string | undefined } | undefined {
   const p = parseDn(dn);
-  if (!p.ok || p.rdns.length < 2) return undefined;
-  // the same canonical form as normalizeDn, built from the remaining RDNs
-  return p.rdns
-    .slice(1)
-    .map((r) => `${r.type.toUpperCase()}=${escapeDnValue(r.value.toLowerCase())}`)
-    .join(",");
+  if (!p.ok) return undefined;
+  const parts = p.rdns.map((r) => `${r.type.toUpperCase()}=${escapeDnValue(r.value.toLowerCase())}`);
+  return { self: parts.join(","), parent: parts.length > 1 ? parts.slice(1).join(",") : undefined };
 }
 
 export class LdifDirectory implements Directory {
@@ -55,17 +53,16 @@ export class LdifDirectory implements Directory {
     const entries = this.#doc.records.map(rawEntry);
     const membership = new Membership(entries);
     const groupMembers = scope.groups.map((g) => membership.membersOf(g.dn, g.nested));
+    const ous = scope.ous.map((ou) => ({ dn: normalizeDn(ou.dn), oneLevel: ou.scope === "one-level" }));
     for (const entry of entries) {
-      const recipient = toRecipient(entry, this.#sourceAnchor);
-      if (recipient === undefined) continue;
-      const dn = normalizeDn(entry.dn);
-      const inOu = scope.ous.some((ou) =>
-        ou.scope === "one-level"
-          ? dn !== undefined && parentOf(entry.dn) === normalizeDn(ou.dn)
-          : isUnderDn(entry.dn, ou.dn) && !sameDn(entry.dn, ou.dn),
+      const dn = normalizedWithParent(entry.dn);
+      if (dn === undefined) continue;
+      const inOu = ous.some((ou) =>
+        ou.oneLevel ? dn.parent === ou.dn : ou.dn !== undefined && dn.self.endsWith(`,${ou.dn}`),
       );
-      const inGroup = dn !== undefined && groupMembers.some((members) => members.has(dn));
-      if ((inOu || inGroup) && acceptRecipient(recipient, scope)) yield recipient;
+      if (!inOu && !groupMembers.some((members) => members.has(dn.self))) continue;
+      const recipient = toRecipient(entry, this.#sourceAnchor);
+      if (recipient !== undefined && acceptRecipient(recipient, scope)) yield recipient;
     }
   }
 

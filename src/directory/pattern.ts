@@ -10,11 +10,17 @@ export interface ScopePattern {
   readonly match: string;
 }
 
+const compiled = new Map<string, RegExp>();
+
 export function compilePattern(match: string): RegExp {
+  const cached = compiled.get(match);
+  if (cached !== undefined) return cached;
   const body = Array.from(match, (c) =>
     c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"),
   ).join("");
-  return new RegExp(`^${body}$`, "isu");
+  const re = new RegExp(`^${body}$`, "isu");
+  if (compiled.size < 1000) compiled.set(match, re);
+  return re;
 }
 
 /** What patterns look at: a directory user, or a cloud-only recipient (no sAMAccountName). */
