@@ -73,11 +73,9 @@ export function exportToTenant(
       onPremisesImmutableId: ad.sourceAnchor,
       onPremisesSyncEnabled: true,
       onPremisesDistinguishedName: ad.dn,
-      onPremisesLastSyncDateTime: now,
+      onPremisesLastSyncDateTime: existing?.onPremisesLastSyncDateTime ?? now,
       onPremisesProvisioningErrors: [],
     };
-    state.upsertUser(user);
-    (existing ? report.updated : report.provisioned).push(ad.dn);
 
     let recipient = state.recipientOfUser(user.id);
     if (!recipient && ad.mail) {
@@ -94,17 +92,28 @@ export function exportToTenant(
       };
       state.putRecipient(recipient);
     }
-    if (!recipient) continue;
-    recipient.isDirSynced = true;
-    for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
-      const values = ad[attribute];
-      if (values.length > MAX_EXPORTED_VALUES) {
-        report.suppressed.push({ dn: ad.dn, attribute, count: values.length });
-        recipient[attribute] = [];
-      } else {
-        recipient[attribute] = values.map((v) => new Uint8Array(v));
+    let certificatesChanged = false;
+    if (recipient) {
+      recipient.isDirSynced = true;
+      for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
+        const values = ad[attribute];
+        const exported = values.length > MAX_EXPORTED_VALUES ? [] : values.map((v) => new Uint8Array(v));
+        if (values.length > MAX_EXPORTED_VALUES)
+          report.suppressed.push({ dn: ad.dn, attribute, count: values.length });
+        if (!sameValues(recipient[attribute], exported)) certificatesChanged = true;
+        recipient[attribute] = exported;
       }
     }
+    // onPremisesLastSyncDateTime moves only when the cycle exported something for the object.
+    const propsChanged =
+      !existing ||
+      JSON.stringify({ ...existing, onPremisesLastSyncDateTime: null }) !==
+        JSON.stringify({ ...user, onPremisesLastSyncDateTime: null });
+    const exportedUser =
+      propsChanged || certificatesChanged ? { ...user, onPremisesLastSyncDateTime: now } : user;
+    state.upsertUser(exportedUser);
+    if (!existing) report.provisioned.push(ad.dn);
+    else if (propsChanged || certificatesChanged) report.updated.push(ad.dn);
   }
 
   if (options.deleteMissingUnder) {
@@ -190,6 +199,10 @@ export async function runSyncCycle(
   options: ExportOptions = {},
 ): Promise<SyncReport> {
   return exportToTenant(state, await readAdUsers(source), options);
+}
+
+function sameValues(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((v, i) => Buffer.compare(v, b[i] ?? new Uint8Array()) === 0);
 }
 
 type LdapValue = string | string[] | Buffer | Buffer[] | undefined;
