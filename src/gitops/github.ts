@@ -157,30 +157,3 @@ export async function appendStepSummary(env: NodeJS.ProcessEnv, markdown: string
   await appendFile(file, text, "utf8");
   return true;
 }
-
-/**
- * Last resort for markdown that arrives as one piece longer than a comment: cut between lines,
- * each piece under `budget`. The plan renderer's own splitter (whole recipient blocks) is better
- * and is what the action uses; this only keeps an oversized input from failing the comment.
- */
-export function splitAtLines(markdown: string, budget: number): string[] {
-  if (markdown.length <= budget) return [markdown];
-  const parts: string[] = [];
-  let current = "";
-  for (const line of markdown.split(/(?<=\n)/)) {
-    let rest = line;
-    while (rest.length > budget) {
-      if (current !== "") parts.push(current);
-      current = "";
-      parts.push(rest.slice(0, budget));
-      rest = rest.slice(budget);
-    }
-    if (current.length + rest.length > budget) {
-      parts.push(current);
-      current = "";
-    }
-    current += rest;
-  }
-  if (current !== "") parts.push(current);
-  return parts;
-}

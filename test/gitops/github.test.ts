@@ -11,8 +11,9 @@ import {
   publishPlanComments,
 } from "../../src/gitops/github.js";
 import { GitHubApi, githubApiOptionsFromEnv } from "../../src/gitops/github-api.js";
+import { MARKDOWN_PART_BUDGET, renderMarkdown, splitMarkdown } from "../../src/plan/render/index.js";
 import { type FakeGitHub, startFakeGitHub } from "./fake-github.js";
-import { removeTempDirs, tempDir } from "./helpers.js";
+import { change, makePlan, removeTempDirs, tempDir } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
@@ -221,5 +222,31 @@ describe("GitHub environment", () => {
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STEP_SUMMARY_BYTES);
     expect(text).toMatch(/cut here: the job summary is limited to 1 MiB/);
     expect(text).not.toContain("\uFFFD");
+  });
+});
+
+describe("with the plan renderer's splitter", () => {
+  it("posts a large rendered plan as several comments, each within the limit", async () => {
+    const changes = Array.from({ length: 700 }, (_, i) =>
+      change(
+        `c${i}`,
+        `user${String(i).padStart(4, "0")}@corp.example.com`,
+        i % 3 === 0 ? "remove" : "publish",
+        i + 1,
+      ),
+    );
+    const markdown = renderMarkdown(makePlan({ git: { commit: "c".repeat(40), dirty: false }, changes }));
+    const parts = splitMarkdown(markdown, Math.min(MARKDOWN_PART_BUDGET, commentPartBudget(CONFIG)));
+    expect(parts.length).toBeGreaterThan(1);
+    const posted = await publishPlanComments(api, { issueNumber: PR, configPath: CONFIG, parts });
+    expect(posted.every((c) => c.action === "created")).toBe(true);
+    expect(ours().length).toBe(parts.length);
+    for (const c of ours()) expect(c.body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    // Recipients from the start, the middle and the end all reach the pull request.
+    const all = ours()
+      .map((c) => c.body)
+      .join("\n");
+    for (const i of [0, 350, 699])
+      expect(all).toContain(`user${String(i).padStart(4, "0")}@corp.example.com`);
   });
 });

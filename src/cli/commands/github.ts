@@ -7,17 +7,13 @@ import { loadConfig } from "../../config/load.js";
 import { SmimesyncError } from "../../errors.js";
 import { repoRoot } from "../../gitops/git.js";
 import { checkPlanBinding, describeBinding } from "../../gitops/git-binding.js";
-import {
-  appendStepSummary,
-  commentPartBudget,
-  publishPlanComments,
-  splitAtLines,
-} from "../../gitops/github.js";
+import { appendStepSummary, commentPartBudget, publishPlanComments } from "../../gitops/github.js";
 import { GitHubApi, githubApiOptionsFromEnv } from "../../gitops/github-api.js";
 import { pullRequestNumber } from "../../gitops/github-env.js";
 import { comparePlans } from "../../gitops/plan-compare.js";
 import { planInputsOf } from "../../gitops/plan-inputs.js";
 import { loadPlan } from "../../plan/plan-file.js";
+import { MARKDOWN_PART_BUDGET, renderMarkdown, splitMarkdown } from "../../plan/render/index.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -33,27 +29,33 @@ export const githubCommand: CommandFactory = (ctx) =>
 function commentCommand(ctx: CliContext): Command {
   return new Command("comment")
     .description("create or update the plan comment(s) on the pull request, found by a hidden marker")
-    .requiredOption("--markdown <files...>", "the plan's markdown, one file per comment part, in order")
-    .option(
-      "--config-path <path>",
-      "the config the plan is for (one set of comments per config)",
-      "smimesync.yaml",
-    )
+    .option("--plan <file>", "the plan file: rendered as markdown and split to fit comments")
+    .option("--markdown <file>", "or the markdown `plan --format markdown` printed")
+    .option("--config-path <path>", "the config the plan is for (default: the plan's; else smimesync.yaml)")
     .option("--pr <number>", "the pull request (default: from the event, GITHUB_EVENT_PATH)")
-    .action(async (opts: { markdown: string[]; configPath: string; pr?: string }) => {
+    .action(async (opts: { plan?: string; markdown?: string; configPath?: string; pr?: string }) => {
       const o = ctx.output();
+      if ((opts.plan === undefined) === (opts.markdown === undefined)) {
+        throw new SmimesyncError("USAGE", "give one of --plan FILE or --markdown FILE");
+      }
       const pr = opts.pr !== undefined ? Number(opts.pr) : pullRequestNumber(ctx.env);
       if (pr === null || !Number.isSafeInteger(pr) || pr <= 0) {
         throw new SmimesyncError("USAGE", "no pull request to comment on", {
           hint: "Run on a pull_request event, or pass --pr NUMBER.",
         });
       }
-      const budget = commentPartBudget(opts.configPath);
-      const parts: string[] = [];
-      for (const f of opts.markdown)
-        parts.push(...splitAtLines(await readFile(resolve(ctx.cwd, f), "utf8"), budget));
+      let markdown: string;
+      let configPath = opts.configPath ?? "smimesync.yaml";
+      if (opts.plan !== undefined) {
+        const plan = await loadPlan(resolve(ctx.cwd, opts.plan));
+        configPath = opts.configPath ?? plan.source.configPath;
+        markdown = renderMarkdown(plan);
+      } else {
+        markdown = await readFile(resolve(ctx.cwd, opts.markdown as string), "utf8");
+      }
+      const parts = splitMarkdown(markdown, Math.min(MARKDOWN_PART_BUDGET, commentPartBudget(configPath)));
       const api = new GitHubApi(githubApiOptionsFromEnv(ctx.env));
-      const result = await publishPlanComments(api, { issueNumber: pr, configPath: opts.configPath, parts });
+      const result = await publishPlanComments(api, { issueNumber: pr, configPath, parts });
       for (const c of result) o.out(`part ${c.part}: ${c.action} ${c.url}`);
       ctx.setExitCode(EXIT_OK);
     });
