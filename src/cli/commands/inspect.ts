@@ -1,0 +1,322 @@
+// `smimesync inspect FILE...`: what the engine sees in certificate files or attribute values, and
+// with -c, the verdict of the configured policy for a recipient: "why was this not published?".
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { ChalkInstance } from "chalk";
+import { Command, Option } from "commander";
+import {
+  CertCache,
+  type CertSummary,
+  type CrlSummary,
+  describeKey,
+  type ParseResult,
+  safeText,
+} from "../../certs/index.js";
+import { loadConfig } from "../../config/load.js";
+import { loadPolicy } from "../../engine/policy-material.js";
+import { SmimesyncError } from "../../errors.js";
+import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
+import {
+  type AttributeDecision,
+  type CandidateSource,
+  evaluate,
+  type Judgement,
+  shouldPrune,
+} from "../../policy/index.js";
+import type { CommandFactory } from "../context.js";
+import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import { printDiagnostics } from "../report-error.js";
+
+interface InspectOptions {
+  config?: string;
+  mail?: string;
+  proxy: string[];
+  attribute: CertAttribute;
+  source: CandidateSource;
+  at?: string;
+  json?: boolean;
+}
+
+const EKU_NAMES: Readonly<Record<string, string>> = {
+  "1.3.6.1.5.5.7.3.1": "serverAuth",
+  "1.3.6.1.5.5.7.3.2": "clientAuth",
+  "1.3.6.1.5.5.7.3.3": "codeSigning",
+  "1.3.6.1.5.5.7.3.4": "emailProtection",
+  "1.3.6.1.5.5.7.3.8": "timeStamping",
+  "1.3.6.1.5.5.7.3.9": "OCSPSigning",
+  "2.5.29.37.0": "anyExtendedKeyUsage",
+  "1.3.6.1.4.1.311.10.3.4": "EFS",
+  "1.3.6.1.4.1.311.20.2.2": "smartcardLogon",
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export const inspectCommand: CommandFactory = (ctx) =>
+  new Command("inspect")
+    .description(
+      "show what smimesync sees in certificate files or attribute values, and with -c the policy's verdict",
+    )
+    .argument("<file...>", "DER / PEM certificates, PKCS#7 (.p7b/.p7c), Outlook blobs, CRLs")
+    .option("-c, --config <file>", "judge the files under this configuration's policy")
+    .option("--mail <address>", "the recipient's mail address (with -c)")
+    .option(
+      "--proxy <address>",
+      "a proxy address such as smtp:alias@example.com (repeatable, with -c)",
+      collect,
+      [],
+    )
+    .addOption(
+      new Option("--attribute <name>", "the attribute the files are values of (with -c)")
+        .choices(CERT_ATTRIBUTES)
+        .default("userCertificate"),
+    )
+    .addOption(
+      new Option(
+        "--source <source>",
+        "treat the files as values found at the authority, or as repository files (with -c)",
+      )
+        .choices(["authority", "repository"])
+        .default("repository"),
+    )
+    .option("--at <date>", "judge at this instant (ISO 8601) instead of now (with -c)")
+    .option("--json", "print JSON instead of text")
+    .addHelpText(
+      "after",
+      "\nAll files are judged together as the candidates of one recipient, so duplicates, superseded\n" +
+        "and over-limit certificates show as they would in a plan. Nothing is written anywhere.\n\n" +
+        "Examples:\n  smimesync inspect alice.cer\n" +
+        "  smimesync inspect -c smimesync.yaml --mail alice@corp.example.com alice.cer alice-old.cer\n\n" +
+        "Exit codes: 0 every file was read, 1 a file could not be read or parsed.",
+    )
+    .action(async (files: string[], opts: InspectOptions) => {
+      const o = ctx.output();
+      const now = opts.at !== undefined ? parseInstant(opts.at) : new Date();
+      const cache = new CertCache();
+      const inputs = await Promise.all(
+        files.map(async (name) => ({ name, bytes: await readInput(ctx.cwd, name) })),
+      );
+      const parsed = inputs.map((i) => ({ ...i, result: cache.value(i.bytes) }));
+
+      let decision: AttributeDecision | undefined;
+      let policyNotes: string[] = [];
+      if (opts.config !== undefined) {
+        const loaded = await loadConfig(opts.config, ctx.cwd);
+        printDiagnostics(o, loaded.warnings, ctx.env);
+        const { policy, warnings } = await loadPolicy(loaded, cache, now);
+        policyNotes = [...warnings];
+        const recipient = {
+          mail: opts.mail,
+          proxyAddresses: opts.proxy.map((p) => (p.includes(":") ? p : `smtp:${p}`)),
+        };
+        if (!opts.mail && opts.proxy.length === 0)
+          policyNotes.push("no --mail given: every certificate fails the e-mail match");
+        decision = evaluate(
+          policy,
+          recipient,
+          opts.attribute,
+          inputs.map((i) => ({ bytes: i.bytes, source: opts.source, label: i.name })),
+          now,
+          cache,
+        );
+        if (decision.mode !== "off") {
+          const prunes = decision.verdicts
+            .filter((v) => shouldPrune(policy, v))
+            .map((v) => inputs[v.index]!.name);
+          if (prunes.length > 0 && opts.source === "authority")
+            policyNotes.push(`prune is on for: ${prunes.join(", ")}`);
+        }
+      }
+
+      if (opts.json) {
+        o.out(JSON.stringify(toJson(parsed, decision, now), null, 2));
+      } else {
+        for (const [i, p] of parsed.entries()) {
+          o.out(renderFile(o.color, p.name, p.result, decision?.verdicts[i], now));
+        }
+        if (decision)
+          o.out(
+            renderDecision(
+              o.color,
+              decision,
+              inputs.map((i) => i.name),
+            ),
+          );
+        for (const n of policyNotes) o.err(`${o.color.yellow("!")} ${n}`);
+      }
+      ctx.setExitCode(parsed.some((p) => !p.result.ok) ? EXIT_ERROR : EXIT_OK);
+    });
+
+async function readInput(cwd: string, name: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(resolve(cwd, name)));
+  } catch (e) {
+    throw new SmimesyncError("FILE_UNREADABLE", `cannot read ${name}: ${(e as Error).message}`);
+  }
+}
+
+function parseInstant(s: string): Date {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime()))
+    throw new SmimesyncError(
+      "USAGE",
+      `--at ${s}: not a date (use ISO 8601, e.g. 2025-06-01 or 2025-06-01T12:00:00Z)`,
+    );
+  return d;
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+function validity(c: ChalkInstance, cert: CertSummary, now: Date): string {
+  const range = `${day(cert.notBefore)} .. ${day(cert.notAfter)}`;
+  if (now > cert.notAfter) return `${range} ${c.red("(expired)")}`;
+  if (now < cert.notBefore) return `${range} ${c.yellow("(not yet valid)")}`;
+  return range;
+}
+
+function renderCert(c: ChalkInstance, cert: CertSummary, now: Date, indent: string): string[] {
+  const eku =
+    cert.eku === undefined ? "(none)" : cert.eku.map((e) => EKU_NAMES[e] ?? e).join(", ") || "(empty)";
+  return [
+    `${indent}${c.bold(cert.subject)}${cert.isCA ? c.dim("  [CA]") : ""}`,
+    `${indent}  issuer      ${cert.issuer}`,
+    `${indent}  serial      ${cert.serial}`,
+    `${indent}  SHA-1       ${cert.sha1}`,
+    `${indent}  SHA-256     ${cert.sha256}`,
+    `${indent}  e-mail      ${cert.emails.map(safeText).join(", ") || "(none)"}`,
+    `${indent}  valid       ${validity(c, cert, now)}`,
+    `${indent}  key         ${describeKey(cert.key)}`,
+    `${indent}  signature   ${cert.signature.name}`,
+    `${indent}  EKU         ${eku}`,
+    `${indent}  key usage   ${cert.keyUsage === undefined ? "(any)" : cert.keyUsage.join(", ") || "(none)"}`,
+  ];
+}
+
+function renderCrl(crl: CrlSummary, indent: string): string[] {
+  return [
+    `${indent}CRL of ${crl.issuer}`,
+    `${indent}  updated     ${day(crl.thisUpdate)}, next ${crl.nextUpdate ? day(crl.nextUpdate) : "(none)"}`,
+    `${indent}  revoked     ${crl.revoked.size} serial${crl.revoked.size === 1 ? "" : "s"}`,
+  ];
+}
+
+function mark(c: ChalkInstance, j: Judgement): string {
+  switch (j.status) {
+    case "accepted":
+      return `${c.green("✓ accepted")}: ${j.explanation}`;
+    case "warning":
+      return `${c.yellow(`! ${j.reason}`)}: ${j.explanation}`;
+    case "rejected":
+      return `${c.red(`✗ ${j.reason}`)}: ${j.explanation}`;
+  }
+}
+
+function renderFile(
+  c: ChalkInstance,
+  name: string,
+  result: ParseResult,
+  verdict: AttributeDecision["verdicts"][number] | undefined,
+  now: Date,
+): string {
+  if (!result.ok) {
+    const head =
+      result.error.kind === "private-key"
+        ? c.red("refused: private key")
+        : c.red(`unreadable (${result.error.kind})`);
+    return `${c.bold(name)}: ${head}\n  ${result.error.message}\n`;
+  }
+  const lines = [
+    `${c.bold(name)}: ${result.form}, ${result.certs.length} certificate(s)${result.crls.length ? `, ${result.crls.length} CRL(s)` : ""}`,
+  ];
+  for (const cert of result.certs) {
+    lines.push(...renderCert(c, cert, now, "  "));
+    const cv = verdict?.certs.find((v) => v.cert.sha256 === cert.sha256);
+    if (cv) {
+      lines.push(`    verdict   ${mark(c, cv)}`);
+      if (cv.status === "rejected")
+        for (const f of cv.findings.slice(1)) lines.push(`              also ${f.reason}: ${f.message}`);
+    }
+  }
+  for (const crl of result.crls) lines.push(...renderCrl(crl, "  "));
+  if (verdict) lines.push(`  value: ${mark(c, verdict)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function renderDecision(c: ChalkInstance, d: AttributeDecision, names: readonly string[]): string {
+  if (d.mode === "off")
+    return c.dim(`${d.attribute} is not managed by this configuration (publish settings).`);
+  if (d.desired.length === 0) return `${d.attribute} (${d.mode}): nothing would be published.`;
+  const lines = [`${d.attribute} (${d.mode}) would hold, newest first:`];
+  for (const v of d.desired) {
+    const what = v.certs.map((x) => `${x.subject} ${x.sha1.slice(0, 8)} until ${day(x.notAfter)}`).join("; ");
+    lines.push(
+      `  + ${what}${v.derived ? c.dim(" (derived PKCS#7)") : ""}  ${c.dim(`from ${names[v.from]}`)}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function certJson(cert: CertSummary) {
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serial: cert.serial,
+    sha1: cert.sha1,
+    sha256: cert.sha256,
+    emails: cert.emails,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    key: cert.key,
+    signature: cert.signature.name,
+    eku: cert.eku ?? null,
+    keyUsage: cert.keyUsage ?? null,
+    isCA: cert.isCA,
+  };
+}
+
+function judgementJson(j: Judgement) {
+  return j.status === "accepted"
+    ? { status: j.status, explanation: j.explanation }
+    : { status: j.status, reason: j.reason, explanation: j.explanation, findings: j.findings };
+}
+
+function toJson(
+  parsed: readonly { name: string; result: ParseResult }[],
+  decision: AttributeDecision | undefined,
+  now: Date,
+) {
+  return {
+    at: now.toISOString(),
+    files: parsed.map(({ name, result }, i) => {
+      const v = decision?.verdicts[i];
+      return result.ok
+        ? {
+            file: name,
+            form: result.form,
+            certificates: result.certs.map((cert) => {
+              const cv = v?.certs.find((x) => x.cert.sha256 === cert.sha256);
+              return { ...certJson(cert), ...(cv ? { verdict: judgementJson(cv) } : {}) };
+            }),
+            crls: result.crls.map((crl) => ({
+              issuer: crl.issuer,
+              thisUpdate: crl.thisUpdate.toISOString(),
+              nextUpdate: crl.nextUpdate?.toISOString() ?? null,
+              revoked: crl.revoked.size,
+            })),
+            ...(v ? { verdict: judgementJson(v) } : {}),
+          }
+        : { file: name, error: result.error };
+    }),
+    ...(decision && decision.mode !== "off"
+      ? {
+          attribute: decision.attribute,
+          mode: decision.mode,
+          desired: decision.desired.map((d) => ({
+            from: parsed[d.from]?.name,
+            sha256: d.sha256,
+            derived: d.derived,
+            certificates: d.certs.map((x) => x.sha256),
+          })),
+        }
+      : {}),
+  };
+}
