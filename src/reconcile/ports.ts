@@ -10,7 +10,13 @@ export interface RecipientIdentity {
   readonly proxyAddresses: readonly string[];
 }
 
-export type CandidateSource = "authority" | "repository";
+/**
+ * `authority`: a value of this attribute at the authority (the only kind a plan may remove);
+ * `sibling`: a value of the other certificate attribute at the authority, offered for its
+ * certificates (derive mode builds userSMIMECertificate from userCertificate's);
+ * `repository`: a certificate file the repository declares for the recipient.
+ */
+export type CandidateSource = "authority" | "sibling" | "repository";
 
 export interface Candidate {
   readonly bytes: Uint8Array;
@@ -31,6 +37,8 @@ export interface Rejection {
   readonly reason: RemoveReason;
   readonly explanation: string;
   readonly certificate: CertificateRef | null;
+  /** Whether the config prunes it (any of its failed checks has prune on), or only reports it. */
+  readonly prune: boolean;
 }
 
 export interface AttributeOutcome {

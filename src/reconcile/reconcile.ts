@@ -177,8 +177,10 @@ function planRecipient(
   const declared = m.contactValues ?? identityAddresses(m).flatMap((a) => settings.declared.get(a) ?? []);
   for (const attribute of policy.attributes) {
     const current = dedupe(m.current[attribute]);
+    const sibling = attribute === "userCertificate" ? "userSMIMECertificate" : "userCertificate";
     const candidates: Candidate[] = [
       ...current.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "authority" as const })),
+      ...dedupe(m.current[sibling]).map((bytes) => ({ bytes, sha256: sha256(bytes), source: "sibling" as const })),
       ...declared.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "repository" as const })),
     ];
     const outcome = policy.decide(identity, attribute, candidates);
@@ -195,6 +197,7 @@ function planRecipient(
         reason: "superseded" as const,
         explanation: "not among the certificates the policy selects",
         certificate: policy.describe(bytes),
+        prune: policy.prunes("superseded"),
       };
       const change: ChangeInput = {
         ...base,
@@ -204,7 +207,7 @@ function planRecipient(
         ...valueDigest(bytes),
         certificate: rejection.certificate,
       };
-      if (policy.prunes(rejection.reason)) {
+      if (rejection.prune) {
         changes.push(change);
         executedRemovals++;
       } else {
