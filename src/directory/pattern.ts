@@ -15,8 +15,9 @@ const compiled = new Map<string, RegExp>();
 export function compilePattern(match: string): RegExp {
   const cached = compiled.get(match);
   if (cached !== undefined) return cached;
+  // only syntax characters may be escaped under the `u` flag (`\-` is an error there)
   const body = Array.from(match, (c) =>
-    c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"),
+    c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"),
   ).join("");
   const re = new RegExp(`^${body}$`, "isu");
   if (compiled.size < 1000) compiled.set(match, re);

@@ -1,6 +1,8 @@
 // Seeding helpers for tests against the Samba DC: an admin LDAPS client, and creation of OUs,
 // groups and users with the attributes smimesync reads. Every test file works under its own
-// `testOu()` so files never see each other's objects (they share one DC per run).
+// `testOu()` so files never see each other's objects (they share one DC per run). sAMAccountName
+// and userPrincipalName are unique in the whole domain: give them a per-file random suffix
+// (sAMAccountName holds at most 20 characters).
 //
 //   const ad = await adminClient();
 //   const ou = await testOu(ad, "reads");

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compilePattern, passesPatterns } from "../../src/directory/pattern.js";
 import type { DirectoryRecipient } from "../../src/directory/types.js";
@@ -31,6 +32,19 @@ describe("scope patterns", () => {
     expect(compilePattern("a.b").test("axb")).toBe(false);
     expect(compilePattern("(x)+[y]$").test("(x)+[y]$")).toBe(true);
     expect(compilePattern("a\\b").test("a\\b")).toBe(true);
+    expect(compilePattern("svc-smime.{x}/1").test("svc-smime.{x}/1")).toBe(true);
+  });
+
+  it("matches any literal text (no * or ?) against itself and nothing longer", () => {
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !/[*?]/.test(s)),
+        (s) => {
+          expect(compilePattern(s).test(s)).toBe(true);
+          expect(compilePattern(s).test(`${s}x`)).toBe(false);
+        },
+      ),
+    );
   });
 
   it("needs one include (when any) and no exclude; a missing attribute matches nothing", () => {

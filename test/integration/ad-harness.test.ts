@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { sambaFacts } from "../ad/env.js";
 import { adminClient, createGroup, createUser, createUsers, fakeDer, testOu } from "../ad/seed.js";
 
+const tag = Math.random().toString(36).slice(2, 6);
+
 describe("Samba AD harness", () => {
   it("serves LDAPS on its own loopback address and seeds users and groups", async () => {
     const f = sambaFacts();
@@ -15,15 +17,15 @@ describe("Samba AD harness", () => {
       const cert = fakeDer(1200);
       const alice = await createUser(ad, ou, {
         cn: "Alice, A.",
-        sAMAccountName: "h-alice",
+        sAMAccountName: `h-alice-${tag}`,
         userCertificate: [cert],
       });
       const bulk = await createUsers(
         ad,
         ou,
-        Array.from({ length: 50 }, (_, i) => ({ cn: `bulk ${i}`, sAMAccountName: `h-bulk${i}` })),
+        Array.from({ length: 50 }, (_, i) => ({ cn: `bulk ${i}`, sAMAccountName: `h-bulk${i}-${tag}` })),
       );
-      await createGroup(ad, ou, "h-group", [alice, ...bulk.slice(0, 3)]);
+      await createGroup(ad, ou, `h-group-${tag}`, [alice, ...bulk.slice(0, 3)]);
       const { searchEntries } = await ad.search(ou, {
         scope: "sub",
         filter: "(objectClass=user)",

@@ -12,11 +12,12 @@ import { readAll, scopeOf } from "./read-suite.js";
 
 let ad: Client;
 let ou: string;
+const tag = Math.random().toString(36).slice(2, 6);
 
 beforeAll(async () => {
   ad = await adminClient();
   ou = await testOu(ad, "ldap-conn");
-  await createUser(ad, ou, { cn: "Conn User", sAMAccountName: "connuser" });
+  await createUser(ad, ou, { cn: "Conn User", sAMAccountName: `conn-${tag}` });
 });
 afterAll(async () => ad?.unbind());
 
@@ -24,7 +25,7 @@ async function works(config: DirectoryConfig, env = sambaEnv()): Promise<void> {
   const d = await openDirectory(config, { baseDir: process.cwd(), env });
   try {
     const all = await readAll(d, scopeOf({ ous: [{ dn: ou, scope: "subtree" }] }));
-    expect(all.map((r) => r.sAMAccountName)).toEqual(["connuser"]);
+    expect(all.map((r) => r.sAMAccountName)).toEqual([`conn-${tag}`]);
   } finally {
     await d.close();
   }
@@ -89,11 +90,11 @@ describe("LDAP directory: transport and authentication", () => {
     await createLoginUser(
       ad,
       ou,
-      { cn: "Disabled Login", sAMAccountName: "disabledlogin", disabled: true },
+      { cn: "Disabled Login", sAMAccountName: `disabled-${tag}`, disabled: true },
       pw,
     );
     const disabled = await failure(
-      directoryConfig({ bind: { dn: "disabledlogin@smimesync.test", password: "${env:PW}" } }),
+      directoryConfig({ bind: { dn: `disabled-${tag}@smimesync.test`, password: "${env:PW}" } }),
       { PW: pw },
     );
     expect(disabled.code).toBe("LDAP_AUTH");

@@ -12,7 +12,7 @@ let consistency: LdapDirectory;
 
 beforeAll(async () => {
   const t0 = performance.now();
-  seeded = await seedDirectory("ldap-read");
+  seeded = await seedDirectory();
   console.log(
     `[ldap-read] seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s (${PAGING_USERS} paging users: ${seeded.pagingSeedSeconds.toFixed(1)} s)`,
   );

@@ -24,6 +24,8 @@ let ou: string;
 let directory: LdapDirectory;
 const ctx = () => ({ baseDir: process.cwd(), env: sambaEnv() });
 let n = 0;
+// sAMAccountName / UPN are unique in the whole domain, which every test file (and a reused DC) shares
+const tag = Math.random().toString(36).slice(2, 6);
 
 beforeAll(async () => {
   ad = await adminClient();
@@ -41,7 +43,7 @@ const hex = (vs: readonly Uint8Array[]): string[] => vs.map((v) => Buffer.from(v
 /** A fresh user with the given values, as the directory reads it. */
 async function userWith(values: Partial<Record<CertAttribute, Uint8Array[]>>): Promise<DirectoryRecipient> {
   n++;
-  const dn = await createUser(ad, ou, { cn: `Writer ${n}`, sAMAccountName: `writer${n}`, ...values });
+  const dn = await createUser(ad, ou, { cn: `Writer ${n}`, sAMAccountName: `w${n}-${tag}`, ...values });
   const { searchEntries } = await ad.search(dn, {
     scope: "base",
     attributes: ["objectGUID"],
@@ -174,10 +176,10 @@ describe("LDAP directory: writes against Samba AD", () => {
   it("reports insufficient rights as refused, naming the attribute and what to grant", async () => {
     const r = await userWith({});
     const password = "Str0ng.Pass!w0rd";
-    await createLoginUser(ad, ou, { cn: "Reader Only", sAMAccountName: "readeronly" }, password);
+    await createLoginUser(ad, ou, { cn: "Reader Only", sAMAccountName: `reader-${tag}` }, password);
     const env = { READER_PW: password };
     const reader = await openDirectory(
-      directoryConfig({ bind: { dn: "readeronly@smimesync.test", password: "${env:READER_PW}" } }),
+      directoryConfig({ bind: { dn: `reader-${tag}@smimesync.test`, password: "${env:READER_PW}" } }),
       { baseDir: process.cwd(), env },
     );
     try {

@@ -49,7 +49,7 @@ async function exportLdif(base: string, path: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  seeded = await seedDirectory("ldif-read");
+  seeded = await seedDirectory();
   tmp = await mkdtemp(join(tmpdir(), "smimesync-ldif-"));
   exportPath = join(tmp, "directory.ldif");
   const t0 = performance.now();
@@ -88,7 +88,7 @@ describe("LDIF directory: writes", () => {
       d,
       scopeOf({
         ous: [{ dn: seeded.ou.staff, scope: "one-level" }],
-        include: [{ attribute: "sAMAccountName", match: "alice" }],
+        include: [{ attribute: "sAMAccountName", match: "alice-dfx" }],
       }),
     );
     if (!alice) throw new Error("alice missing from the export");
@@ -109,7 +109,7 @@ describe("LDIF directory: writes", () => {
 
     // every other record is byte for byte as exported
     const text = await readFile(path, "utf8");
-    const records = (t: string) => t.split("\n\n").filter((r) => !r.includes(`sAMAccountName: alice\n`));
+    const records = (t: string) => t.split("\n\n").filter((r) => !r.includes(`sAMAccountName: alice-dfx\n`));
     expect(records(text)).toEqual(records(before));
     expect((await stat(path)).mode & 0o777).toBe(0o640);
     expect((await readdir(tmp)).filter((n) => n.endsWith(".tmp"))).toEqual([]);

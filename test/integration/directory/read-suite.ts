@@ -60,8 +60,8 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
       scopeOf({ ous: [{ dn: ou.staff, scope: "one-level" }], includeDisabled: true }),
     );
     expect(names(ctx.seeded(), all)).toEqual(["alice", "bob", "contact", "juergen"]);
-    expect(all.find((r) => r.sAMAccountName === "bob")?.disabled).toBe(true);
-    expect(all.find((r) => r.sAMAccountName === "alice")?.disabled).toBe(false);
+    expect(all.find((r) => r.sAMAccountName === "bob-dfx")?.disabled).toBe(true);
+    expect(all.find((r) => r.sAMAccountName === "alice-dfx")?.disabled).toBe(false);
     expect(all.find((r) => r.mail === "partner@example.org")?.kind).toBe("contact");
   });
 
@@ -81,13 +81,13 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
       ctx.directory(),
       scopeOf({
         ous: [{ dn: ou.staff, scope: "one-level" }],
-        include: [{ attribute: "sAMAccountName", match: "jmueller" }],
+        include: [{ attribute: "sAMAccountName", match: "jmueller-dfx" }],
       }),
     );
-    expect(j?.userPrincipalName).toBe("jürgen.müller@smimesync.test");
+    expect(j?.userPrincipalName).toBe("jürgen.müller-dfx@smimesync.test");
     expect(sameDn(j?.dn ?? "", dn.juergen)).toBe(true);
     const again = await ctx.directory().readObject({ objectGuid: j?.objectGuid ?? "", dn: j?.dn ?? "" });
-    expect(again?.sAMAccountName).toBe("jmueller");
+    expect(again?.sAMAccountName).toBe("jmueller-dfx");
   });
 
   it("unions OUs and groups, each object once", async () => {
@@ -114,7 +114,7 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
       await read({
         ous: staff,
         include: [{ attribute: "mail", match: "*@smimesync.test" }],
-        exclude: [{ attribute: "sAMAccountName", match: "A?ICE" }],
+        exclude: [{ attribute: "sAMAccountName", match: "A?ICE-*" }],
       }),
     ).toEqual(["juergen"]);
     // `?` is exactly one character (ü), where the server-side filter can only say `*`
@@ -138,17 +138,17 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
     expect(all).toHaveLength(PAGING_USERS);
     expect(new Set(all.map((r) => r.objectGuid)).size).toBe(PAGING_USERS);
     expect(new Set(all.map((r) => r.sAMAccountName))).toEqual(
-      new Set(Array.from({ length: PAGING_USERS }, (_, i) => `pager${i}`)),
+      new Set(Array.from({ length: PAGING_USERS }, (_, i) => `pager${i}-dfx`)),
     );
   });
 
   it("reads binary values byte for byte, and the other attributes", async () => {
     const s = ctx.seeded();
     const all = await readAll(ctx.directory(), scopeOf({ ous: [{ dn: s.ou.staff, scope: "one-level" }] }));
-    const alice = all.find((r) => r.sAMAccountName === "alice");
+    const alice = all.find((r) => r.sAMAccountName === "alice-dfx");
     expect(sortedHex(alice?.values.userCertificate ?? [])).toEqual(sortedHex(s.aliceUserCertificate));
     expect(sortedHex(alice?.values.userSMIMECertificate ?? [])).toEqual(sortedHex(s.aliceSmime));
-    expect(alice?.userPrincipalName).toBe("alice@smimesync.test");
+    expect(alice?.userPrincipalName).toBe("alice-dfx@smimesync.test");
     expect(alice?.mail).toBe("alice@smimesync.test");
     expect([...(alice?.proxyAddresses ?? [])].sort()).toEqual([
       "SMTP:alice@smimesync.test",
@@ -157,7 +157,7 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
     expect(alice?.usnChanged).toMatch(/^\d+$/);
     const contact = all.find((r) => r.kind === "contact");
     expect(sortedHex(contact?.values.userCertificate ?? [])).toEqual(sortedHex([s.contactCert]));
-    const juergen = all.find((r) => r.sAMAccountName === "jmueller");
+    const juergen = all.find((r) => r.sAMAccountName === "jmueller-dfx");
     expect(juergen?.values).toEqual({ userCertificate: [], userSMIMECertificate: [] });
   });
 
@@ -167,14 +167,14 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
       ctx.directory(),
       scopeOf({
         ous: [{ dn: s.ou.staff, scope: "one-level" }],
-        include: [{ attribute: "sAMAccountName", match: "alice" }],
+        include: [{ attribute: "sAMAccountName", match: "alice-dfx" }],
       }),
     );
     // Samba's own tool prints objectGUID as text: an independent check of the byte order
     const f = sambaFacts();
     const ldb = execFileSync(
       "ldbsearch",
-      ["-H", `${f.dir}/private/sam.ldb`, "(sAMAccountName=alice)", "objectGUID"],
+      ["-H", `${f.dir}/private/sam.ldb`, "(sAMAccountName=alice-dfx)", "objectGUID"],
       { encoding: "utf8" },
     );
     const samba = /objectGUID: ([0-9a-f-]{36})/.exec(ldb)?.[1];
@@ -185,9 +185,9 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
       ctx.consistencyDirectory(),
       scopeOf({ ous: [{ dn: s.ou.staff, scope: "subtree" }] }),
     );
-    expect(byConsistency.find((r) => r.sAMAccountName === "alice")?.sourceAnchor).toBe(
+    expect(byConsistency.find((r) => r.sAMAccountName === "alice-dfx")?.sourceAnchor).toBe(
       Buffer.from(s.aliceConsistencyGuid).toString("base64"),
     );
-    expect(byConsistency.find((r) => r.sAMAccountName === "carol")?.sourceAnchor).toBeUndefined();
+    expect(byConsistency.find((r) => r.sAMAccountName === "carol-dfx")?.sourceAnchor).toBeUndefined();
   });
 }
