@@ -69,14 +69,14 @@ export async function openTenant(config: TenantConfig, options: OpenTenantOption
   });
   const graph = new GraphUsers({
     baseUrl: endpoints.graph,
-    getToken: () => accessToken(credential, endpoints.graphScope),
+    getToken: () => accessToken(credential, endpoints.graphScope, endpoints.login),
     sender: senderFor(),
   });
   const exchange = new ExchangeClient({
     baseUrl: endpoints.exchange,
     tenantId,
     domain,
-    getToken: () => accessToken(credential, endpoints.exchangeScope),
+    getToken: () => accessToken(credential, endpoints.exchangeScope, endpoints.login),
     sender: senderFor(),
   });
   return new CloudTenant(

@@ -71,7 +71,11 @@ function missing(field: string, method: string): SmimesyncError {
 }
 
 /** A token for one resource, with identity's failures turned into TENANT_AUTH. */
-export async function accessToken(credential: TokenCredential, scope: string): Promise<string> {
+export async function accessToken(
+  credential: TokenCredential,
+  scope: string,
+  authorityHost: string,
+): Promise<string> {
   try {
     const token = await credential.getToken(scope);
     if (!token) throw new Error("no token returned");
@@ -80,6 +84,17 @@ export async function accessToken(credential: TokenCredential, scope: string): P
     const own = findSmimesyncError(e);
     if (own) throw own;
     const message = e instanceof Error ? e.message : String(e);
+    // MSAL reports a failed metadata fetch (DNS, proxy, TLS trust) only as this code.
+    if (message.includes("endpoints_resolution_error")) {
+      throw new SmimesyncError(
+        "TENANT_UNAVAILABLE",
+        `cannot reach the Entra ID authority ${authorityHost} to get a token for ${scope}`,
+        {
+          hint: "Check network access to the login endpoint, HTTPS_PROXY, and TLS trust (a TLS-inspecting proxy's CA goes into NODE_EXTRA_CA_CERTS).",
+          cause: e,
+        },
+      );
+    }
     throw new SmimesyncError("TENANT_AUTH", `cannot get a token for ${scope}: ${firstLine(message)}`, {
       hint: "Check tenantId, clientId and the credential (for workload identity: the federated credential's issuer, subject and audience).",
       cause: e,
