@@ -9,6 +9,7 @@
 // - `keep` mode selects blobs: a blob is acceptable only when every end-entity certificate in it
 //   is, except that a signing-only certificate beside an encryption-capable one (Outlook's
 //   dual-key blobs) is not held against the blob. The worst certificate gives the blob's reason.
+import { equalBytes } from "../certs/der.js";
 import {
   buildCertsOnlyPkcs7,
   type CertCache,
@@ -220,17 +221,20 @@ function describe(c: CertSummary): string {
   return `${c.subject} (${c.sha1.slice(0, 8)})`;
 }
 
-function unitBase(certs: readonly CertSummary[], p: Parsed): Omit<SelectionUnit, "key" | "compliant"> {
+/** `exact`: the candidate's bytes are already the value that would be written. */
+function unitBase(
+  certs: readonly CertSummary[],
+  p: Parsed,
+  exact: boolean,
+): Omit<SelectionUnit, "key" | "compliant"> {
   const emails = [...new Set(certs.flatMap((c) => c.emails))];
   const enc = certs.some(canEncrypt);
   const sign = certs.some(canSign);
   const first = certs[0]!;
   return {
-    preference: [
-      SOURCE_PREFERENCE[p.candidate.source],
-      p.parse.ok && p.parse.form === "der" ? 0 : 1,
-      p.index,
-    ],
+    // Among duplicates keep the value already in place: at the authority, then byte-identical to
+    // what would be written (no remove-and-add of the same certificate), then the earliest.
+    preference: [SOURCE_PREFERENCE[p.candidate.source], exact ? 0 : 1, p.index],
     notBefore: Math.max(...certs.map((c) => c.notBefore.getTime())),
     notAfter: Math.max(...certs.map((c) => c.notAfter.getTime())),
     emails,
@@ -258,7 +262,7 @@ function certUnits(policy: Policy, mode: "certificate" | "derive", parsed: reado
       if (mode === "derive" && v.status !== "rejected") bytes = derive(policy, v.cert, p);
       const verdict: Judgement = v.status === "rejected" ? v : (tooBig(bytes) ?? v);
       return {
-        ...unitBase([v.cert], p),
+        ...unitBase([v.cert], p, equalBytes(bytes, p.candidate.bytes)),
         key: v.cert.sha256,
         compliant: verdict.status !== "rejected",
         value: p.index,
@@ -287,7 +291,7 @@ function blobUnits(parsed: readonly Parsed[]): Unit[] {
     const certs = p.ee.map((v) => v.cert);
     return [
       {
-        ...unitBase(certs, p),
+        ...unitBase(certs, p, true),
         key: certs
           .map((c) => c.sha256)
           .sort()
