@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { SmimesyncError } from "../errors.js";
 import { version } from "../version.js";
 import { auditCommand } from "./commands/audit.js";
+import { demoCommand } from "./commands/demo.js";
 import { githubCommand } from "./commands/github.js";
 import { initCommand } from "./commands/init.js";
 import { validateCommand } from "./commands/validate.js";
@@ -12,7 +13,7 @@ import { type Output, processOutput, type TextSink } from "./output.js";
 import { reportError } from "./report-error.js";
 
 // One line per command; each lives in commands/<name>.ts.
-const COMMANDS: readonly CommandFactory[] = [validateCommand, initCommand, auditCommand, githubCommand];
+const COMMANDS: readonly CommandFactory[] = [validateCommand, initCommand, demoCommand, auditCommand, githubCommand];
 
 /** Sub-commands (and theirs) write where the program writes and never exit the process. */
 function inherit(cmd: Command, parent: Command): Command {
