@@ -1,6 +1,7 @@
 // What every command gets: where to write, the environment, the working directory, and how to
 // report its exit code. Commands never call process.exit, so they run unchanged inside tests.
 import type { Command } from "commander";
+import type { BackendOptions } from "../engine/backends.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { Output } from "./output.js";
 
@@ -10,6 +11,13 @@ export interface CliContext {
   /** Built on first use, after the global --no-color / --debug flags are parsed. */
   output(): Output;
   setExitCode(code: ExitCode): void;
+  /** Test seams for the backends (emulator CA, fast clock) and the policy time; production: none. */
+  readonly seams: EngineSeams;
+}
+
+export interface EngineSeams {
+  readonly backends?: Omit<BackendOptions, "env">;
+  readonly now?: Date;
 }
 
 export type CommandFactory = (ctx: CliContext) => Command;

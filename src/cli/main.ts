@@ -2,18 +2,32 @@ import "../certs/runtime.js";
 import { Command, CommanderError } from "commander";
 import { SmimesyncError } from "../errors.js";
 import { version } from "../version.js";
+import { applyCommand } from "./commands/apply.js";
 import { auditCommand } from "./commands/audit.js";
 import { demoCommand } from "./commands/demo.js";
 import { githubCommand } from "./commands/github.js";
 import { initCommand } from "./commands/init.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { planCommand } from "./commands/plan.js";
+import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
-import type { CliContext, CommandFactory, GlobalOptions } from "./context.js";
+import type { CliContext, CommandFactory, EngineSeams, GlobalOptions } from "./context.js";
 import { EXIT_ERROR, EXIT_OK, type ExitCode } from "./exit-codes.js";
 import { type Output, processOutput, type TextSink } from "./output.js";
 import { reportError } from "./report-error.js";
 
 // One line per command; each lives in commands/<name>.ts.
-const COMMANDS: readonly CommandFactory[] = [validateCommand, initCommand, demoCommand, auditCommand, githubCommand];
+const COMMANDS: readonly CommandFactory[] = [
+  validateCommand,
+  planCommand,
+  showCommand,
+  applyCommand,
+  initCommand,
+  demoCommand,
+  inspectCommand,
+  auditCommand,
+  githubCommand,
+];
 
 /** Sub-commands (and theirs) write where the program writes and never exit the process. */
 function inherit(cmd: Command, parent: Command): Command {
@@ -27,6 +41,8 @@ export interface MainOptions {
   readonly cwd?: string;
   readonly stdout?: TextSink;
   readonly stderr?: TextSink;
+  /** Test seams passed to the engine (see CliContext.seams). */
+  readonly seams?: EngineSeams;
 }
 
 export async function main(argv: readonly string[], opts: MainOptions = {}): Promise<ExitCode> {
@@ -37,6 +53,7 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
   const ctx: CliContext = {
     env,
     cwd: opts.cwd ?? process.cwd(),
+    seams: opts.seams ?? {},
     output() {
       if (!output) {
         const g = program.opts<GlobalOptions>();

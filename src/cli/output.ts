@@ -5,6 +5,8 @@ import { Chalk, type ChalkInstance } from "chalk";
 export interface Output {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** stderr without the newline (progress lines that redraw themselves). */
+  readonly errRaw: (text: string) => void;
   readonly color: ChalkInstance;
   /** True when stderr is an interactive terminal (progress displays, prompts). */
   readonly interactive: boolean;
@@ -39,6 +41,7 @@ export function processOutput(opts: OutputOptions): Output {
   return {
     out: (text) => stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     err: (text) => stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    errRaw: (text) => stderr.write(text),
     color: new Chalk({ level: useColor(opts.noColor, env, stdout) ? 1 : 0 }),
     interactive: stderr.isTTY === true,
     debug: opts.debug,

@@ -2,7 +2,7 @@
 // MaxPageSize) with binary attributes as bytes; writes are one modify per object with add /
 // delete of exact values, after re-reading the object and comparing its fingerprint.
 import { Attribute, Change, type Client, ResultCodeError } from "ldapts";
-import type { CertAttribute } from "../model/attributes.js";
+import type { AttributeEdit, CertAttribute } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
 import { type RawEntry, RECIPIENT_ATTRIBUTES, toRecipient } from "./entry.js";
@@ -80,9 +80,7 @@ export class LdapDirectory implements Directory {
 
   async writeValues(
     ref: DirectoryObjectRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
     const current = await this.readObject(ref);
@@ -93,19 +91,21 @@ export class LdapDirectory implements Directory {
         message: `${ref.dn} (objectGUID ${ref.objectGuid}) no longer exists`,
       };
     }
-    const refused = guardWrite(current, this.fingerprint(current), attribute, add, remove, expected);
+    const refused = guardWrite(current, this.fingerprint(current), edits, expected);
     if (refused !== undefined) return refused;
-    if (add.length === 0 && remove.length === 0) return WRITE_OK;
+    // One modify for all of the object's edits: LDAP applies it in order and atomically. Deletes
+    // come first, so an attribute never holds both the old and the new value.
     const changes: Change[] = [];
-    // delete first: a modify is applied in order and atomically, so the object never holds both
-    if (remove.length > 0) changes.push(valuesChange("delete", attribute, remove));
-    if (add.length > 0) changes.push(valuesChange("add", attribute, add));
+    for (const e of edits)
+      if (e.remove.length > 0) changes.push(valuesChange("delete", e.attribute, e.remove));
+    for (const e of edits) if (e.add.length > 0) changes.push(valuesChange("add", e.attribute, e.add));
+    if (changes.length === 0) return WRITE_OK;
     await this.#hooks.beforeModify?.(current.dn);
     try {
       await this.#client.modify(current.dn, changes);
       return WRITE_OK;
     } catch (e) {
-      return this.#writeFailure(e, current.dn, attribute);
+      return this.#writeFailure(e, current.dn, edits.map((x) => x.attribute).join(" and "));
     }
   }
 
@@ -113,7 +113,7 @@ export class LdapDirectory implements Directory {
     await this.#client.unbind().catch(() => undefined);
   }
 
-  #writeFailure(e: unknown, dn: string, attribute: CertAttribute): WriteResult {
+  #writeFailure(e: unknown, dn: string, attribute: string): WriteResult {
     if (!(e instanceof ResultCodeError)) {
       throw toLdapError(e, { operation: `writing ${attribute} of ${dn}`, server: this.description });
     }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SmimesyncError } from "../errors.js";
-import type { CertAttribute } from "../model/attributes.js";
+import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
 import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
@@ -78,12 +78,10 @@ export class LdifDirectory implements Directory {
 
   writeValues(
     ref: DirectoryObjectRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
-    const run = this.#queue.then(() => this.#write(ref, attribute, add, remove, expected));
+    const run = this.#queue.then(() => this.#write(ref, edits, expected));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -94,9 +92,7 @@ export class LdifDirectory implements Directory {
 
   async #write(
     ref: DirectoryObjectRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
     // Re-read: the file is the directory, and someone may have edited it since it was opened.
@@ -111,17 +107,29 @@ export class LdifDirectory implements Directory {
       };
     }
     const { record, recipient } = found;
-    const refused = guardWrite(recipient, this.fingerprint(recipient), attribute, add, remove, expected);
+    const refused = guardWrite(recipient, this.fingerprint(recipient), edits, expected);
     if (refused !== undefined) return refused;
-    if (add.length === 0 && remove.length === 0) return WRITE_OK;
-    const key = attributeKey(attribute);
-    const next = applyValueChanges(record.attributes.get(key)?.values ?? [], add, remove);
-    if (!next.ok) return { ok: false, reason: "stale", message: `${record.dn}: ${next.message}` };
-    if (next.values.length === 0) record.attributes.delete(key);
-    else {
-      const existing = record.attributes.get(key);
-      if (existing) existing.values = next.values;
-      else record.attributes.set(key, { name: attribute, values: next.values });
+    if (edits.every((e) => e.add.length === 0 && e.remove.length === 0)) return WRITE_OK;
+    // All edits or none, like one LDAP modify.
+    const results = edits.map((e) => ({
+      e,
+      next: applyValueChanges(
+        record.attributes.get(attributeKey(e.attribute))?.values ?? [],
+        e.add,
+        e.remove,
+      ),
+    }));
+    for (const { next } of results)
+      if (!next.ok) return { ok: false, reason: "stale", message: `${record.dn}: ${next.message}` };
+    for (const { e, next } of results) {
+      if (!next.ok) continue;
+      const key = attributeKey(e.attribute);
+      if (next.values.length === 0) record.attributes.delete(key);
+      else {
+        const existing = record.attributes.get(key);
+        if (existing) existing.values = next.values;
+        else record.attributes.set(key, { name: e.attribute, values: next.values });
+      }
     }
     await writeAtomically(this.#path, renderLdif(doc, new Set([record])));
     this.#doc = await load(this.#path);

@@ -1,6 +1,6 @@
 // The on-premises directory as reconcile sees it. Implemented by the LDAP adapter (ldap-directory.ts)
 // and the LDIF file backend (ldif-directory.ts); reconcile and apply know only this file.
-import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import type { AttributeEdit, AttributeValues } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 
@@ -52,15 +52,13 @@ export interface Directory {
   /** The fingerprint of an object as read, to be bound into the plan. */
   fingerprint(recipient: DirectoryRecipient): ObjectFingerprint;
   /**
-   * Adds and removes exact values of one attribute in a single modify, never `replace`. Re-reads
-   * the object first and returns `{ok:false, reason:"stale"}` without writing when its fingerprint
-   * differs from `expected`, or when the server reports a concurrent change.
+   * Adds and removes exact values of the object's attributes in a single modify, never `replace`.
+   * Re-reads the object first and returns `{ok:false, reason:"stale"}` without writing when its
+   * fingerprint differs from `expected`, or when the server reports a concurrent change.
    */
   writeValues(
     ref: DirectoryObjectRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // Checks both backends make before changing an object's values, and the value arithmetic the
 // LDIF backend performs the way an LDAP server would (add of a present value, delete of an absent
 // one: a concurrent change).
-import { type CertAttribute, MAX_VALUE_BYTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
+import { type AttributeEdit, MAX_VALUE_BYTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
 import { type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 import type { DirectoryRecipient } from "./types.js";
@@ -21,40 +21,40 @@ const has = (list: readonly Uint8Array[], v: Uint8Array): boolean => list.some((
 export function guardWrite(
   current: DirectoryRecipient,
   currentFingerprint: ObjectFingerprint,
-  attribute: CertAttribute,
-  add: readonly Uint8Array[],
-  remove: readonly Uint8Array[],
+  edits: readonly AttributeEdit[],
   expected: ObjectFingerprint,
 ): WriteResult | undefined {
   if (!sameFingerprint(currentFingerprint, expected)) {
     return {
       ok: false,
       reason: "stale",
-      message: `${current.dn} changed since the plan was made (uSNChanged or ${attribute} values differ)`,
+      message: `${current.dn} changed since the plan was made (uSNChanged or certificate values differ)`,
     };
   }
-  if (add.some((v) => has(remove, v))) {
-    return {
-      ok: false,
-      reason: "error",
-      message: `the same value is both added to and removed from ${attribute}`,
-    };
-  }
-  const big = add.find((v) => v.length > MAX_VALUE_BYTES);
-  if (big !== undefined) {
-    return {
-      ok: false,
-      reason: "refused",
-      message: `a value of ${big.length} bytes exceeds ${attribute}'s limit of ${MAX_VALUE_BYTES} bytes`,
-    };
-  }
-  const after = current.values[attribute].length - remove.length + add.length;
-  if (add.length > 0 && after > MAX_VALUES_PER_ATTRIBUTE) {
-    return {
-      ok: false,
-      reason: "refused",
-      message: `${current.dn} would hold ${after} values of ${attribute}; the cloud syncs at most ${MAX_VALUES_PER_ATTRIBUTE}`,
-    };
+  for (const { attribute, add, remove } of edits) {
+    if (add.some((v) => has(remove, v))) {
+      return {
+        ok: false,
+        reason: "error",
+        message: `the same value is both added to and removed from ${attribute}`,
+      };
+    }
+    const big = add.find((v) => v.length > MAX_VALUE_BYTES);
+    if (big !== undefined) {
+      return {
+        ok: false,
+        reason: "refused",
+        message: `a value of ${big.length} bytes exceeds ${attribute}'s limit of ${MAX_VALUE_BYTES} bytes`,
+      };
+    }
+    const after = current.values[attribute].length - remove.length + add.length;
+    if (add.length > 0 && after > MAX_VALUES_PER_ATTRIBUTE) {
+      return {
+        ok: false,
+        reason: "refused",
+        message: `${current.dn} would hold ${after} values of ${attribute}; the cloud syncs at most ${MAX_VALUES_PER_ATTRIBUTE}`,
+      };
+    }
   }
   return undefined;
 }

@@ -9,13 +9,20 @@ export async function readCertificateFileValues(path: string, display: string): 
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new SmimesyncError("FILE_UNREADABLE", `cannot read certificate file ${display}: ${(e as Error).message}`, {
-      hint: "Run `smimesync validate` to check every file the config names.",
-    });
+    throw new SmimesyncError(
+      "FILE_UNREADABLE",
+      `cannot read certificate file ${display}: ${(e as Error).message}`,
+      {
+        hint: "Run `smimesync validate` to check every file the config names.",
+      },
+    );
   }
   const parsed = parseCertificateFile(bytes);
   if (!parsed.ok) {
-    throw new SmimesyncError(parsed.error.kind === "private-key" ? "PRIVATE_KEY_REFUSED" : "CERT_INVALID", `${display}: ${parsed.error.message}`);
+    throw new SmimesyncError(
+      parsed.error.kind === "private-key" ? "PRIVATE_KEY_REFUSED" : "CERT_INVALID",
+      `${display}: ${parsed.error.message}`,
+    );
   }
   // Copy: the summary's DER is a view into the file's buffer.
   return parsed.certs.map((c) => Uint8Array.from(c.der));

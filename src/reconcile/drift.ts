@@ -6,7 +6,11 @@ import type { DriftItem } from "../plan/types.js";
 
 const digest = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
-export function mirrorDrift(address: string, authority: AttributeValues, mirror: AttributeValues): DriftItem[] {
+export function mirrorDrift(
+  address: string,
+  authority: AttributeValues,
+  mirror: AttributeValues,
+): DriftItem[] {
   const out: DriftItem[] = [];
   for (const attribute of CERT_ATTRIBUTES) {
     const a = new Set(authority[attribute].map(digest));

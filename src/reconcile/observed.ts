@@ -16,7 +16,10 @@ export interface Fingerprinter {
   exchange(r: ExchangeRecipient): ObjectFingerprint;
 }
 
-export type ScopePattern = { readonly attribute: "userPrincipalName" | "sAMAccountName" | "mail"; readonly match: string };
+export type ScopePattern = {
+  readonly attribute: "userPrincipalName" | "sAMAccountName" | "mail";
+  readonly match: string;
+};
 
 /** The parts of the config reconcile needs, with files already read. */
 export interface ReconcileSettings {

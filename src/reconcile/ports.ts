@@ -53,7 +53,11 @@ export interface AttributeOutcome {
 export interface PolicyPort {
   /** Which attributes are managed. */
   readonly attributes: readonly CertAttribute[];
-  decide(recipient: RecipientIdentity, attribute: CertAttribute, candidates: readonly Candidate[]): AttributeOutcome;
+  decide(
+    recipient: RecipientIdentity,
+    attribute: CertAttribute,
+    candidates: readonly Candidate[],
+  ): AttributeOutcome;
   /** What the plan shows of a value (first certificate of a PKCS#7); null when it does not parse. */
   describe(bytes: Uint8Array): CertificateRef | null;
   /** Whether removals for this reason are executed (prune) or only reported. */

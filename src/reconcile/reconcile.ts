@@ -4,7 +4,13 @@
 // never the mirror's; changes are per value; removals run only for pruned reasons.
 import { createHash } from "node:crypto";
 import type { DirectoryRecipient } from "../directory/types.js";
-import { type AttributeValues, type CertAttribute, emptyValues, MAX_VALUE_BYTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
+import {
+  type AttributeValues,
+  type CertAttribute,
+  emptyValues,
+  MAX_VALUE_BYTES,
+  MAX_VALUES_PER_ATTRIBUTE,
+} from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { ChangeInput } from "../plan/assemble.js";
 import { valueDigest, valueFields } from "../plan/value.js";
@@ -94,7 +100,11 @@ export function reconcile(
       const user = rec.externalDirectoryObjectId ? usersById.get(rec.externalDirectoryObjectId) : undefined;
       if (user?.onPremisesSyncEnabled === true) continue;
       if (user && !user.accountEnabled && !settings.includeDisabled) continue;
-      const subject = { mail: rec.primarySmtpAddress, userPrincipalName: user?.userPrincipalName, sAMAccountName: undefined };
+      const subject = {
+        mail: rec.primarySmtpAddress,
+        userPrincipalName: user?.userPrincipalName,
+        sAMAccountName: undefined,
+      };
       if (!passesPatterns(subject, settings.include, settings.exclude)) continue;
       managed.push(exchangeManaged(rec, "user", user?.userPrincipalName, fingerprints));
     }
@@ -104,7 +114,8 @@ export function reconcile(
   const contactsByMail = new Map<string, ExchangeRecipient>();
   for (const rec of observed.exchange) {
     if (rec.kind !== "MailContact") continue;
-    for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)]) contactsByMail.set(a, rec);
+    for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)])
+      contactsByMail.set(a, rec);
   }
   for (const contact of settings.contacts) {
     const mail = contact.mail.toLowerCase();
@@ -118,7 +129,10 @@ export function reconcile(
     }
     const existing = contactsByMail.get(mail);
     if (existing) {
-      managed.push({ ...exchangeManaged(existing, "contact", undefined, fingerprints), contactValues: contact.values });
+      managed.push({
+        ...exchangeManaged(existing, "contact", undefined, fingerprints),
+        contactValues: contact.values,
+      });
     } else {
       managed.push({
         address: exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
@@ -140,7 +154,10 @@ export function reconcile(
   for (const m of managed) for (const a of identityAddresses(m)) reachable.add(a);
   for (const mail of settings.declared.keys()) {
     if (!reachable.has(mail)) {
-      warnings.push({ code: "declared-unmatched", message: `repository certificates for ${mail} match no recipient in scope` });
+      warnings.push({
+        code: "declared-unmatched",
+        message: `repository certificates for ${mail} match no recipient in scope`,
+      });
     }
   }
 
@@ -180,7 +197,11 @@ function planRecipient(
     const sibling = attribute === "userCertificate" ? "userSMIMECertificate" : "userCertificate";
     const candidates: Candidate[] = [
       ...current.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "authority" as const })),
-      ...dedupe(m.current[sibling]).map((bytes) => ({ bytes, sha256: sha256(bytes), source: "sibling" as const })),
+      ...dedupe(m.current[sibling]).map((bytes) => ({
+        bytes,
+        sha256: sha256(bytes),
+        source: "sibling" as const,
+      })),
       ...declared.map((bytes) => ({ bytes, sha256: sha256(bytes), source: "repository" as const })),
     ];
     const outcome = policy.decide(identity, attribute, candidates);
@@ -239,7 +260,9 @@ function planRecipient(
         action: "publish",
         reason: d.publishReason,
         explanation:
-          d.publishReason === "declared-in-repo" ? "declared in the repository and compliant" : "certs-only PKCS#7 derived from a selected certificate",
+          d.publishReason === "declared-in-repo"
+            ? "declared in the repository and compliant"
+            : "certs-only PKCS#7 derived from a selected certificate",
         ...valueFields(d.bytes),
         certificate: d.certificate,
       });
@@ -268,7 +291,8 @@ function joinCloudUser(
   drift.push({
     kind: "no-cloud-counterpart",
     address,
-    message: "in scope in AD but no Entra ID user matches it (not synchronised yet, or filtered by Entra Connect)",
+    message:
+      "in scope in AD but no Entra ID user matches it (not synchronised yet, or filtered by Entra Connect)",
   });
   return undefined;
 }

@@ -2,7 +2,7 @@
 // Online. Reads stream; writes re-read the recipient first and compare fingerprints, because
 // Exchange has no conditional write (the window is the re-read-to-Set interval).
 import { SmimesyncError } from "../errors.js";
-import type { CertAttribute } from "../model/attributes.js";
+import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
 import { type ExchangeClient, RecipientNotFoundError } from "./exchange/exchange-client.js";
@@ -24,7 +24,7 @@ import type {
   Tenant,
   UserDelta,
 } from "./types.js";
-import { editValues } from "./value-edit.js";
+import { editAllValues } from "./value-edit.js";
 
 export class CloudTenant implements Tenant {
   constructor(
@@ -75,9 +75,7 @@ export class CloudTenant implements Tenant {
 
   async writeValues(
     ref: ExchangeRecipientRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
     const current = await this.readRecipient(ref);
@@ -86,18 +84,16 @@ export class CloudTenant implements Tenant {
     if (!sameFingerprint(this.fingerprint(current), expected)) {
       return { ok: false, reason: "stale", message: `${ref.kind} ${ref.identity} changed since the plan` };
     }
-    const edit = editValues(current.values[attribute], add, remove);
+    const edit = editAllValues(current.values, edits);
     if (!edit.ok)
-      return {
-        ok: false,
-        reason: "error",
-        message: `${ref.kind} ${ref.identity} ${attribute}: ${edit.message}`,
-      };
+      return { ok: false, reason: "error", message: `${ref.kind} ${ref.identity} ${edit.message}` };
+    if (edit.changed.length === 0) return WRITE_OK;
+    // One Set-* call for every attribute of the object: Exchange takes the full new lists.
+    const parameters: Record<string, string[]> = {};
+    for (const attribute of edit.changed)
+      Object.assign(parameters, certificateParameter(attribute, edit.values[attribute]));
     try {
-      await this.exchange.run(setCmdlet(ref.kind), {
-        Identity: ref.identity,
-        ...certificateParameter(attribute, edit.values),
-      });
+      await this.exchange.run(setCmdlet(ref.kind), { Identity: ref.identity, ...parameters });
       return WRITE_OK;
     } catch (e) {
       return perObjectOutcome(e);

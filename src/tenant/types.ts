@@ -1,6 +1,6 @@
 // The Office 365 side as reconcile sees it: Entra ID users (Microsoft Graph) and Exchange Online
 // recipients (the admin endpoint). Implemented by the cloud adapter and the JSON snapshot backend.
-import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import type { AttributeEdit, AttributeValues } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 
@@ -78,15 +78,14 @@ export interface Tenant {
   readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined>;
   fingerprint(recipient: ExchangeRecipient): ObjectFingerprint;
   /**
-   * Adds and removes exact values of one attribute of a cloud-authoritative recipient. Re-reads
-   * it first and returns `stale` without writing when its values differ from `expected`; a
-   * directory-synced recipient comes back as `refused` with Exchange's write-scope message.
+   * Adds and removes exact values of a cloud-authoritative recipient's attributes in one Set-*
+   * call. Re-reads it first and returns `stale` without writing when its values differ from
+   * `expected`; a directory-synced recipient comes back as `refused` with Exchange's write-scope
+   * message.
    */
   writeValues(
     ref: ExchangeRecipientRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult>;
   /** New-MailContact followed by setting its certificates; returns the new recipient. */

@@ -1,6 +1,12 @@
 // Adding and removing exact values of one attribute, with the cloud's hard limits. Shared by the
 // cloud and snapshot backends so both refuse the same things.
-import { MAX_VALUE_BYTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
+import {
+  type AttributeEdit,
+  type AttributeValues,
+  type CertAttribute,
+  MAX_VALUE_BYTES,
+  MAX_VALUES_PER_ATTRIBUTE,
+} from "../model/attributes.js";
 import type { RecipientKind } from "./types.js";
 
 export type ValueEdit =
@@ -28,6 +34,26 @@ export function editValues(
     return { ok: false, message: `${values.length} values exceed the limit of ${MAX_VALUES_PER_ATTRIBUTE}` };
   }
   return { ok: true, values };
+}
+
+export type ValuesEdit =
+  | { readonly ok: true; readonly values: AttributeValues; readonly changed: readonly CertAttribute[] }
+  | { readonly ok: false; readonly message: string };
+
+/** All of an object's edits, or none: the new values of every attribute an edit touches. */
+export function editAllValues(current: AttributeValues, edits: readonly AttributeEdit[]): ValuesEdit {
+  const values = {
+    userCertificate: [...current.userCertificate],
+    userSMIMECertificate: [...current.userSMIMECertificate],
+  };
+  const changed: CertAttribute[] = [];
+  for (const e of edits) {
+    const edit = editValues(values[e.attribute], e.add, e.remove);
+    if (!edit.ok) return { ok: false, message: `${e.attribute}: ${edit.message}` };
+    values[e.attribute] = edit.values;
+    changed.push(e.attribute);
+  }
+  return { ok: true, values, changed };
 }
 
 /**

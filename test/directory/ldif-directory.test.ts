@@ -128,11 +128,23 @@ describe("LdifDirectory", () => {
     const d = await LdifDirectory.open(path, "objectGUID");
     const a = await alice(d);
     const ref = { objectGuid: a.objectGuid, dn: a.dn };
-    expect(await d.writeValues(ref, "userSMIMECertificate", [C2], [], d.fingerprint(a))).toEqual({
+    expect(
+      await d.writeValues(
+        ref,
+        [{ attribute: "userSMIMECertificate", add: [C2], remove: [] }],
+        d.fingerprint(a),
+      ),
+    ).toEqual({
       ok: true,
     });
     const a2 = await alice(d);
-    expect(await d.writeValues(ref, "userCertificate", [C2], [C1], d.fingerprint(a2))).toEqual({ ok: true });
+    expect(
+      await d.writeValues(
+        ref,
+        [{ attribute: "userCertificate", add: [C2], remove: [C1] }],
+        d.fingerprint(a2),
+      ),
+    ).toEqual({ ok: true });
     const text = await readFile(path, "utf8");
     expect(text).toContain(`userCertificate:: ${b64(C2)}`);
     expect(text).toContain(`userSMIMECertificate:: ${b64(C2)}`);
@@ -152,9 +164,7 @@ describe("LdifDirectory", () => {
     await writeFile(path, LDIF.replace(`userCertificate:: ${b64(C1)}\n`, ""));
     const result = await d.writeValues(
       { objectGuid: a.objectGuid, dn: a.dn },
-      "userCertificate",
-      [C2],
-      [],
+      [{ attribute: "userCertificate", add: [C2], remove: [] }],
       d.fingerprint(a),
     );
     expect(result).toMatchObject({ ok: false, reason: "stale" });
@@ -165,11 +175,15 @@ describe("LdifDirectory", () => {
     const d = await LdifDirectory.open(path, "objectGUID");
     const a = await alice(d);
     const ref = { objectGuid: a.objectGuid, dn: a.dn };
-    expect(await d.writeValues(ref, "userCertificate", [C1], [], d.fingerprint(a))).toMatchObject({
+    expect(
+      await d.writeValues(ref, [{ attribute: "userCertificate", add: [C1], remove: [] }], d.fingerprint(a)),
+    ).toMatchObject({
       ok: false,
       reason: "stale",
     });
-    expect(await d.writeValues(ref, "userCertificate", [], [C2], d.fingerprint(a))).toMatchObject({
+    expect(
+      await d.writeValues(ref, [{ attribute: "userCertificate", add: [], remove: [C2] }], d.fingerprint(a)),
+    ).toMatchObject({
       ok: false,
       reason: "stale",
     });
@@ -182,9 +196,7 @@ describe("LdifDirectory", () => {
     expect(
       await d.writeValues(
         { objectGuid: guidToText(guid(99)), dn: "CN=x" },
-        "userCertificate",
-        [C2],
-        [],
+        [{ attribute: "userCertificate", add: [C2], remove: [] }],
         d.fingerprint(a),
       ),
     ).toMatchObject({ ok: false, reason: "not-found" });

@@ -153,9 +153,7 @@ describe("AD -> Entra Connect (simulated) -> Office 365 (emulated)", () => {
     if (!after?.mailbox) throw new Error("no mailbox");
     const refused = await tenant.writeValues(
       { kind: after.mailbox.kind, identity: after.mailbox.identity },
-      "userCertificate",
-      [await certFor("alice@smimesync.test")],
-      [],
+      [{ attribute: "userCertificate", add: [await certFor("alice@smimesync.test")], remove: [] }],
       tenant.fingerprint(after.mailbox),
     );
     expect(!refused.ok && refused.reason).toBe("refused");

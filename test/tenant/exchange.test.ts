@@ -66,7 +66,11 @@ describe("with mailboxes, mail users and contacts", () => {
       const before = await tenant.readRecipient(ref);
       if (!before) throw new Error("missing");
       expect(
-        await tenant.writeValues(ref, "userCertificate", [a, b], [], tenant.fingerprint(before)),
+        await tenant.writeValues(
+          ref,
+          [{ attribute: "userCertificate", add: [a, b], remove: [] }],
+          tenant.fingerprint(before),
+        ),
       ).toEqual({ ok: true });
       const after = await tenant.readRecipient(ref);
       expect(after?.values.userCertificate.map((v) => Buffer.from(v).toString("hex"))).toEqual(
@@ -78,7 +82,13 @@ describe("with mailboxes, mail users and contacts", () => {
         stored?.userCertificate.map((v) => Buffer.compare(v, a) === 0 || Buffer.compare(v, b) === 0),
       ).toEqual([true, true]);
       if (!after) throw new Error("missing");
-      expect(await tenant.writeValues(ref, "userCertificate", [], [a], tenant.fingerprint(after))).toEqual({
+      expect(
+        await tenant.writeValues(
+          ref,
+          [{ attribute: "userCertificate", add: [], remove: [a] }],
+          tenant.fingerprint(after),
+        ),
+      ).toEqual({
         ok: true,
       });
       const last = await tenant.readRecipient(ref);
@@ -96,9 +106,7 @@ describe("with mailboxes, mail users and contacts", () => {
     const ref = refOf("synced@contoso.com");
     const result = await tenant.writeValues(
       ref,
-      "userSMIMECertificate",
-      [await certFor("synced@contoso.com")],
-      [],
+      [{ attribute: "userSMIMECertificate", add: [await certFor("synced@contoso.com")], remove: [] }],
       fingerprintOf(emptyValues()),
     );
     expect(result.ok).toBe(false);
@@ -116,9 +124,7 @@ describe("with mailboxes, mail users and contacts", () => {
     stored.userCertificate = [await certFor("someone-else@contoso.com")];
     const result = await tenant.writeValues(
       ref,
-      "userCertificate",
-      [await certFor("mbx1@contoso.com")],
-      [],
+      [{ attribute: "userCertificate", add: [await certFor("mbx1@contoso.com")], remove: [] }],
       planned,
     );
     expect(!result.ok && result.reason).toBe("stale");
@@ -128,7 +134,11 @@ describe("with mailboxes, mail users and contacts", () => {
   it("never sends a 16th value; the emulator refuses one sent anyway", async () => {
     const ref = refOf("mbx2@contoso.com");
     const values = await Promise.all(Array.from({ length: 16 }, () => certFor("mbx2@contoso.com")));
-    const result = await tenant.writeValues(ref, "userCertificate", values, [], fingerprintOf(emptyValues()));
+    const result = await tenant.writeValues(
+      ref,
+      [{ attribute: "userCertificate", add: values, remove: [] }],
+      fingerprintOf(emptyValues()),
+    );
     expect(!result.ok && result.reason).toBe("error");
     expect(!result.ok && result.message).toMatch(/16 values exceed the limit of 15/);
     expect(emu.requests.some((r) => r.cmdlet === "Set-Mailbox")).toBe(false);
@@ -185,7 +195,11 @@ describe("with mailboxes, mail users and contacts", () => {
   it("readRecipient of a vanished recipient is undefined; writing to it is `not-found`", async () => {
     const ref: ExchangeRecipientRef = { kind: "Mailbox", identity: "00000000-0000-4000-8000-000000000000" };
     expect(await tenant.readRecipient(ref)).toBeUndefined();
-    const result = await tenant.writeValues(ref, "userCertificate", [], [], fingerprintOf(emptyValues()));
+    const result = await tenant.writeValues(
+      ref,
+      [{ attribute: "userCertificate", add: [], remove: [] }],
+      fingerprintOf(emptyValues()),
+    );
     expect(!result.ok && result.reason).toBe("not-found");
   });
 });

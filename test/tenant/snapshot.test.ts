@@ -88,8 +88,16 @@ it("a write rewrites the file atomically and leaves no temporary file", async ()
   if (!before) throw new Error("missing");
   const added = await certFor("cloud@contoso.com");
   const results = await Promise.all([
-    tenant.writeValues(ref, "userSMIMECertificate", [added], [], tenant.fingerprint(before)),
-    tenant.writeValues(ref, "userCertificate", [], before.values.userCertificate, tenant.fingerprint(before)),
+    tenant.writeValues(
+      ref,
+      [{ attribute: "userSMIMECertificate", add: [added], remove: [] }],
+      tenant.fingerprint(before),
+    ),
+    tenant.writeValues(
+      ref,
+      [{ attribute: "userCertificate", add: [], remove: before.values.userCertificate }],
+      tenant.fingerprint(before),
+    ),
   ]);
   // Serialised: the second write re-reads the file and sees the first one's change.
   expect(results[0]).toEqual({ ok: true });
@@ -104,9 +112,7 @@ it("refuses a synced recipient with Exchange's message, and the 15-value limit",
   const synced = { kind: "Mailbox" as const, identity: "22222222-2222-4222-8222-222222222222" };
   const refused = await tenant.writeValues(
     synced,
-    "userCertificate",
-    [await certFor("s@contoso.com")],
-    [],
+    [{ attribute: "userCertificate", add: [await certFor("s@contoso.com")], remove: [] }],
     fingerprintOf(emptyValues()),
   );
   expect(!refused.ok && refused.reason).toBe("refused");
@@ -115,7 +121,11 @@ it("refuses a synced recipient with Exchange's message, and the 15-value limit",
   const current = await tenant.readRecipient(cloud);
   if (!current) throw new Error("missing");
   const many = await Promise.all(Array.from({ length: 15 }, () => certFor("cloud@contoso.com")));
-  const over = await tenant.writeValues(cloud, "userCertificate", many, [], tenant.fingerprint(current));
+  const over = await tenant.writeValues(
+    cloud,
+    [{ attribute: "userCertificate", add: many, remove: [] }],
+    tenant.fingerprint(current),
+  );
   expect(!over.ok && over.message).toMatch(/16 values exceed the limit of 15/);
 });
 

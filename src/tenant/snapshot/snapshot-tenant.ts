@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { SmimesyncError } from "../../errors.js";
-import type { CertAttribute } from "../../model/attributes.js";
+import type { AttributeEdit } from "../../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../../model/write-result.js";
 import { EXCHANGE_ATTRIBUTE } from "../exchange/recipients.js";
@@ -17,7 +17,7 @@ import type {
   Tenant,
   UserDelta,
 } from "../types.js";
-import { editValues, writeScopeMessage } from "../value-edit.js";
+import { editAllValues, editValues, writeScopeMessage } from "../value-edit.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import {
   parseSnapshot,
@@ -86,9 +86,7 @@ export class SnapshotTenant implements Tenant {
 
   writeValues(
     ref: ExchangeRecipientRef,
-    attribute: CertAttribute,
-    add: readonly Uint8Array[],
-    remove: readonly Uint8Array[],
+    edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
     return this.serialised(async () => {
@@ -108,24 +106,23 @@ export class SnapshotTenant implements Tenant {
           message: `${ref.kind} ${ref.identity} changed in ${this.path} since the plan`,
         };
       }
-      if (current.isDirSynced) {
+      const first = edits[0];
+      if (current.isDirSynced && first) {
         return {
           ok: false,
           reason: "refused",
-          message: writeScopeMessage(ref.kind, found.name ?? ref.identity, EXCHANGE_ATTRIBUTE[attribute]),
+          message: writeScopeMessage(
+            ref.kind,
+            found.name ?? ref.identity,
+            EXCHANGE_ATTRIBUTE[first.attribute],
+          ),
         };
       }
-      const edit = editValues(current.values[attribute], add, remove);
+      const edit = editAllValues(current.values, edits);
       if (!edit.ok)
-        return {
-          ok: false,
-          reason: "error",
-          message: `${ref.kind} ${ref.identity} ${attribute}: ${edit.message}`,
-        };
-      const updated = recipientToSnapshot(
-        { ...current, values: { ...current.values, [attribute]: edit.values } },
-        found.name,
-      );
+        return { ok: false, reason: "error", message: `${ref.kind} ${ref.identity} ${edit.message}` };
+      if (edit.changed.length === 0) return WRITE_OK;
+      const updated = recipientToSnapshot({ ...current, values: edit.values }, found.name);
       await this.save({ ...doc, recipients: doc.recipients.map((r) => (r === found ? updated : r)) });
       return WRITE_OK;
     });

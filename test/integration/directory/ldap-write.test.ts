@@ -68,7 +68,11 @@ describe("LDAP directory: writes against Samba AD", () => {
     const [c1, c2, s1, c3] = [fakeDer(), fakeDer(), fakeDer(), fakeDer()] as const;
     const r = await userWith({ userCertificate: [c1, c2], userSMIMECertificate: [s1] });
     expect(
-      await directory.writeValues(ref(r), "userCertificate", [c3], [], directory.fingerprint(r)),
+      await directory.writeValues(
+        ref(r),
+        [{ attribute: "userCertificate", add: [c3], remove: [] }],
+        directory.fingerprint(r),
+      ),
     ).toEqual({ ok: true });
     const after = await reread(directory, r);
     expect(hex(after.values.userCertificate)).toEqual(hex([c1, c2, c3]));
@@ -80,7 +84,11 @@ describe("LDAP directory: writes against Samba AD", () => {
     const [c1, c2, c3, s1] = [fakeDer(), fakeDer(), fakeDer(), fakeDer()] as const;
     const r = await userWith({ userCertificate: [c1, c2, c3], userSMIMECertificate: [s1] });
     expect(
-      await directory.writeValues(ref(r), "userCertificate", [], [c2], directory.fingerprint(r)),
+      await directory.writeValues(
+        ref(r),
+        [{ attribute: "userCertificate", add: [], remove: [c2] }],
+        directory.fingerprint(r),
+      ),
     ).toEqual({ ok: true });
     const after = await reread(directory, r);
     expect(hex(after.values.userCertificate)).toEqual(hex([c1, c3]));
@@ -91,12 +99,20 @@ describe("LDAP directory: writes against Samba AD", () => {
     const [s1, s2, s3] = [fakeDer(), fakeDer(), fakeDer()] as const;
     const r = await userWith({ userSMIMECertificate: [s1, s2] });
     expect(
-      await directory.writeValues(ref(r), "userSMIMECertificate", [s3], [s1], directory.fingerprint(r)),
+      await directory.writeValues(
+        ref(r),
+        [{ attribute: "userSMIMECertificate", add: [s3], remove: [s1] }],
+        directory.fingerprint(r),
+      ),
     ).toEqual({ ok: true });
     const mid = await reread(directory, r);
     expect(hex(mid.values.userSMIMECertificate)).toEqual(hex([s2, s3]));
     expect(
-      await directory.writeValues(ref(mid), "userSMIMECertificate", [], [s2, s3], directory.fingerprint(mid)),
+      await directory.writeValues(
+        ref(mid),
+        [{ attribute: "userSMIMECertificate", add: [], remove: [s2, s3] }],
+        directory.fingerprint(mid),
+      ),
     ).toEqual({ ok: true });
     expect((await reread(directory, r)).values.userSMIMECertificate).toEqual([]);
   });
@@ -106,7 +122,11 @@ describe("LDAP directory: writes against Samba AD", () => {
     const r = await userWith({ userCertificate: [c1] });
     const planned = directory.fingerprint(r);
     await addBinaryValues(ad, r.dn, "userCertificate", [c2]); // another admin, after the plan
-    const result = await directory.writeValues(ref(r), "userCertificate", [c3], [], planned);
+    const result = await directory.writeValues(
+      ref(r),
+      [{ attribute: "userCertificate", add: [c3], remove: [] }],
+      planned,
+    );
     expect(result).toMatchObject({ ok: false, reason: "stale" });
     expect(hex((await reread(directory, r)).values.userCertificate)).toEqual(hex([c1, c2]));
   });
@@ -116,7 +136,9 @@ describe("LDAP directory: writes against Samba AD", () => {
     const r = await userWith({});
     const planned = directory.fingerprint(r);
     await setText(ad, r.dn, "description", ["touched by someone else"]);
-    expect(await directory.writeValues(ref(r), "userCertificate", [c1], [], planned)).toMatchObject({
+    expect(
+      await directory.writeValues(ref(r), [{ attribute: "userCertificate", add: [c1], remove: [] }], planned),
+    ).toMatchObject({
       ok: false,
       reason: "stale",
     });
@@ -131,7 +153,13 @@ describe("LDAP directory: writes against Samba AD", () => {
     const r1 = await userWith({ userCertificate: [c1] });
     const d1 = await racing((dn) => addBinaryValues(ad, dn, "userCertificate", [c2]));
     try {
-      expect(await d1.writeValues(ref(r1), "userCertificate", [c2], [], d1.fingerprint(r1))).toMatchObject({
+      expect(
+        await d1.writeValues(
+          ref(r1),
+          [{ attribute: "userCertificate", add: [c2], remove: [] }],
+          d1.fingerprint(r1),
+        ),
+      ).toMatchObject({
         ok: false,
         reason: "stale",
       });
@@ -150,7 +178,13 @@ describe("LDAP directory: writes against Samba AD", () => {
       ),
     );
     try {
-      expect(await d2.writeValues(ref(r2), "userCertificate", [], [c1], d2.fingerprint(r2))).toMatchObject({
+      expect(
+        await d2.writeValues(
+          ref(r2),
+          [{ attribute: "userCertificate", add: [], remove: [c1] }],
+          d2.fingerprint(r2),
+        ),
+      ).toMatchObject({
         ok: false,
         reason: "stale",
       });
@@ -165,9 +199,7 @@ describe("LDAP directory: writes against Samba AD", () => {
     const r = await userWith({});
     const result = await directory.writeValues(
       { objectGuid: "00000000-1111-2222-3333-444444444444", dn: r.dn },
-      "userCertificate",
-      [fakeDer()],
-      [],
+      [{ attribute: "userCertificate", add: [fakeDer()], remove: [] }],
       directory.fingerprint(r),
     );
     expect(result).toMatchObject({ ok: false, reason: "not-found" });
@@ -187,9 +219,7 @@ describe("LDAP directory: writes against Samba AD", () => {
       expect(seen?.objectGuid).toBe(r.objectGuid);
       const result = await reader.writeValues(
         ref(r),
-        "userCertificate",
-        [fakeDer()],
-        [],
+        [{ attribute: "userCertificate", add: [fakeDer()], remove: [] }],
         reader.fingerprint(r),
       );
       expect(result).toMatchObject({ ok: false, reason: "refused" });
@@ -204,7 +234,11 @@ describe("LDAP directory: writes against Samba AD", () => {
     const fifteen = Array.from({ length: 15 }, () => fakeDer(64));
     const r = await userWith({ userCertificate: fifteen });
     expect(
-      await directory.writeValues(ref(r), "userCertificate", [fakeDer(64)], [], directory.fingerprint(r)),
+      await directory.writeValues(
+        ref(r),
+        [{ attribute: "userCertificate", add: [fakeDer(64)], remove: [] }],
+        directory.fingerprint(r),
+      ),
     ).toMatchObject({
       ok: false,
       reason: "refused",
@@ -213,9 +247,7 @@ describe("LDAP directory: writes against Samba AD", () => {
     expect(
       await directory.writeValues(
         ref(r),
-        "userCertificate",
-        [fakeDer(64)],
-        [fifteen[0] as Uint8Array],
+        [{ attribute: "userCertificate", add: [fakeDer(64)], remove: [fifteen[0] as Uint8Array] }],
         directory.fingerprint(r),
       ),
     ).toEqual({ ok: true });
@@ -223,9 +255,7 @@ describe("LDAP directory: writes against Samba AD", () => {
     expect(
       await directory.writeValues(
         ref(r2),
-        "userCertificate",
-        [fakeDer(32_769)],
-        [],
+        [{ attribute: "userCertificate", add: [fakeDer(32_769)], remove: [] }],
         directory.fingerprint(r2),
       ),
     ).toMatchObject({
@@ -244,7 +274,13 @@ describe("LDAP directory: writes against Samba AD", () => {
       ldapHooks: { beforeModify: (dn) => addBinaryValues(ad, dn, "userCertificate", [c2]) },
     });
     try {
-      expect(await d.writeValues(ref(r), "userCertificate", [c3], [c1], d.fingerprint(r))).toEqual({
+      expect(
+        await d.writeValues(
+          ref(r),
+          [{ attribute: "userCertificate", add: [c3], remove: [c1] }],
+          d.fingerprint(r),
+        ),
+      ).toEqual({
         ok: true,
       });
     } finally {

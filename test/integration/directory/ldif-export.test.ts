@@ -95,7 +95,13 @@ describe("LDIF directory: writes", () => {
     const added = fakeDer(2000);
     const removed = seeded.aliceUserCertificate[0] as Uint8Array;
     const ref = { objectGuid: alice.objectGuid, dn: alice.dn };
-    expect(await d.writeValues(ref, "userCertificate", [added], [removed], d.fingerprint(alice))).toEqual({
+    expect(
+      await d.writeValues(
+        ref,
+        [{ attribute: "userCertificate", add: [added], remove: [removed] }],
+        d.fingerprint(alice),
+      ),
+    ).toEqual({
       ok: true,
     });
 
@@ -115,7 +121,13 @@ describe("LDIF directory: writes", () => {
     expect((await readdir(tmp)).filter((n) => n.endsWith(".tmp"))).toEqual([]);
 
     // the plan's fingerprint is now stale
-    expect(await d.writeValues(ref, "userCertificate", [fakeDer()], [], d.fingerprint(alice))).toMatchObject({
+    expect(
+      await d.writeValues(
+        ref,
+        [{ attribute: "userCertificate", add: [fakeDer()], remove: [] }],
+        d.fingerprint(alice),
+      ),
+    ).toMatchObject({
       ok: false,
       reason: "stale",
     });

@@ -1,0 +1,146 @@
+// Executes a verified plan: for each touched object, one write at its authority holding all of
+// that object's edits, with the fingerprint the plan saw. The backend re-reads the object and
+// refuses (stale) when it changed; that object is skipped and reported, the others proceed.
+// Nothing here reads a change's reason: reasons explain, they never steer apply.
+import type { Directory } from "../directory/types.js";
+import { SmimesyncError } from "../errors.js";
+import type { ChangeOutcome } from "../gitops/audit-record.js";
+import { createHash } from "node:crypto";
+import {
+  type AttributeEdit,
+  type AttributeValues,
+  type CertAttribute,
+  emptyValues,
+} from "../model/attributes.js";
+import type { WriteResult } from "../model/write-result.js";
+import { changeValue } from "../plan/value.js";
+import type { Plan, PlannedChange, PlanObject } from "../plan/types.js";
+import type { Tenant } from "../tenant/types.js";
+
+export interface ExecuteOptions {
+  readonly directory: Directory | undefined;
+  readonly tenant: Tenant | undefined;
+  /** Objects written at once. */
+  readonly concurrency: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ChangeOutcome[]> {
+  const byAddress = new Map<string, PlannedChange[]>();
+  for (const c of plan.changes) {
+    const list = byAddress.get(c.address) ?? [];
+    list.push(c);
+    byAddress.set(c.address, list);
+  }
+  const objects = plan.objects.filter((o) => byAddress.has(o.address));
+  const outcomes: ChangeOutcome[] = [];
+  let done = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < objects.length) {
+      const object = objects[next++] as PlanObject;
+      const changes = byAddress.get(object.address) ?? [];
+      const result = await writeObject(object, changes, opts);
+      for (const c of changes) {
+        outcomes.push(
+          result.ok
+            ? { changeId: c.id, outcome: "applied" }
+            : {
+                changeId: c.id,
+                outcome: result.reason === "stale" ? "stale" : "failed",
+                message: result.message,
+              },
+        );
+      }
+      opts.onProgress?.(++done, objects.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, objects.length)) }, worker));
+  return outcomes;
+}
+
+/**
+ * One edit per attribute: the bytes to add come from the plan, the bytes to remove from the object
+ * as re-read now (the plan holds only their SHA-256). A removal whose value is gone is left out;
+ * the fingerprint check then reports the object as stale.
+ */
+export function editsOf(changes: readonly PlannedChange[], current: AttributeValues): AttributeEdit[] {
+  const edits = new Map<
+    CertAttribute,
+    { attribute: CertAttribute; add: Uint8Array[]; remove: Uint8Array[] }
+  >();
+  for (const c of changes) {
+    const e = edits.get(c.attribute) ?? { attribute: c.attribute, add: [], remove: [] };
+    if (c.action === "publish") {
+      e.add.push(changeValue(c));
+    } else {
+      const value = current[c.attribute].find((v) => sha256(v) === c.valueSha256);
+      if (value) e.remove.push(value);
+    }
+    edits.set(c.attribute, e);
+  }
+  return [...edits.values()];
+}
+
+const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
+
+async function writeObject(
+  object: PlanObject,
+  changes: readonly PlannedChange[],
+  opts: ExecuteOptions,
+): Promise<WriteResult> {
+  const ref = object.ref;
+  const stale: WriteResult = {
+    ok: false,
+    reason: "stale",
+    message: `${object.address} has no fingerprint in the plan`,
+  };
+  switch (ref.type) {
+    case "ad": {
+      if (!opts.directory)
+        throw new SmimesyncError(
+          "PLAN_INVALID",
+          `the plan writes ${object.address} in AD, but no directory is configured`,
+        );
+      const current = await opts.directory.readObject(ref);
+      if (!current) return { ok: false, reason: "not-found", message: `${ref.dn} no longer exists` };
+      if (!object.fingerprint) return stale;
+      return opts.directory.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
+    }
+    case "exchange": {
+      if (!opts.tenant)
+        throw new SmimesyncError(
+          "PLAN_INVALID",
+          `the plan writes ${object.address} in Exchange Online, but no tenant is configured`,
+        );
+      const current = await opts.tenant.readRecipient(ref);
+      if (!current)
+        return {
+          ok: false,
+          reason: "not-found",
+          message: `${object.address} no longer exists in Exchange Online`,
+        };
+      if (!object.fingerprint) return stale;
+      return opts.tenant.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
+    }
+    case "exchange-new-contact": {
+      if (!opts.tenant)
+        throw new SmimesyncError(
+          "PLAN_INVALID",
+          `the plan creates ${object.address}, but no tenant is configured`,
+        );
+      const values = { userCertificate: [] as Uint8Array[], userSMIMECertificate: [] as Uint8Array[] };
+      for (const e of editsOf(changes, emptyValues())) values[e.attribute].push(...e.add);
+      await opts.tenant.createContact({
+        name: ref.name,
+        externalEmailAddress: ref.externalEmailAddress,
+        values,
+      });
+      return { ok: true };
+    }
+    default: {
+      const never: never = ref;
+      throw new Error(`unknown object reference ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Command } from "commander";
+import { loadConfig } from "../../config/load.js";
+import { executeApply, preflight } from "../../engine/apply-run.js";
+import { computePlan } from "../../engine/plan-run.js";
+import { SmimesyncError } from "../../errors.js";
+import type { ChangeOutcome } from "../../gitops/audit-record.js";
+import { recordApply } from "../../gitops/audit.js";
+import { repoRoot } from "../../gitops/git.js";
+import { loadPlan, planIntegrity } from "../../plan/plan-file.js";
+import { planRenderer } from "../../plan/render/index.js";
+import { hasChanges, type Plan } from "../../plan/types.js";
+import { configOption } from "../config-option.js";
+import type { CliContext, CommandFactory } from "../context.js";
+import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import type { Output } from "../output.js";
+import { progress } from "../progress.js";
+import { printDiagnostics } from "../report-error.js";
+import { printGuardTrips, readProgress } from "./shared.js";
+
+interface ApplyOptions {
+  config: string;
+  autoApprove?: boolean;
+  audit: boolean;
+  push?: boolean;
+}
+
+export const applyCommand: CommandFactory = (ctx) =>
+  new Command("apply")
+    .description("execute a reviewed plan file, or plan and apply after confirmation")
+    .argument(
+      "[plan]",
+      "a plan file written by `smimesync plan --out` (recommended: exactly what was reviewed)",
+    )
+    .addOption(configOption())
+    .option("--auto-approve", "without a plan file: apply without asking (CI)")
+    .option(
+      "--no-audit",
+      "do not write and commit an audit record (one is written when the config is in git)",
+    )
+    .option("--push", "push the audit commit to the remote")
+    .addHelpText(
+      "after",
+      "\nBefore the first write apply checks: the plan file's schema and integrity hash, that the\n" +
+        "config is the one the plan was made from, the git binding (in CI: refused when the plan\n" +
+        "came from a dirty tree, a commit not in HEAD's history, or inputs changed since), and the\n" +
+        "safety guards. Each object is then re-read; one that changed since the plan is skipped and\n" +
+        "reported as stale, the others proceed. Exit 0 when every change applied, 1 otherwise.",
+    )
+    .action(async (file: string | undefined, opts: ApplyOptions) => {
+      const o = ctx.output();
+      const loaded = await loadConfig(opts.config, ctx.cwd);
+      printDiagnostics(o, loaded.warnings, ctx.env);
+      const plan = file ? await loadPlan(resolve(ctx.cwd, file)) : await planAndConfirm(ctx, o, loaded, opts);
+      if (!plan) return;
+      if (!hasChanges(plan)) {
+        o.out("No changes. Nothing to apply.");
+        ctx.setExitCode(EXIT_OK);
+        return;
+      }
+      const checked = await preflight(loaded, plan, ctx.env);
+      for (const note of checked.notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
+
+      const p = progress(o);
+      const outcomes = await executeApply(loaded, plan, {
+        env: ctx.env,
+        ...ctx.seams.backends,
+        onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
+      }).finally(() => p.done());
+      printOutcomes(o, plan, outcomes);
+
+      if (opts.audit && (await repoRoot(loaded.baseDir)) !== null) {
+        const recorded = await recordApply({
+          repoDir: loaded.baseDir,
+          plan,
+          planHash: planIntegrity(plan).hash,
+          outcomes,
+          env: ctx.env,
+          push: opts.push === true,
+        });
+        o.err(
+          `Audit record ${recorded.path} committed as ${recorded.commit.slice(0, 12)}${recorded.pushed ? " and pushed" : ""}.`,
+        );
+      }
+      ctx.setExitCode(outcomes.every((x) => x.outcome === "applied") ? EXIT_OK : EXIT_ERROR);
+    });
+
+/** Without a plan file: plan now, show it, and ask (or take --auto-approve). */
+async function planAndConfirm(
+  ctx: CliContext,
+  o: Output,
+  loaded: Awaited<ReturnType<typeof loadConfig>>,
+  opts: ApplyOptions,
+): Promise<Plan | undefined> {
+  const rp = readProgress(o);
+  const { plan, trips } = await computePlan(loaded, {
+    env: ctx.env,
+    ...ctx.seams.backends,
+    ...(ctx.seams.now ? { now: ctx.seams.now } : {}),
+    onRead: rp.onRead,
+  }).finally(rp.done);
+  o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
+  if (trips.length > 0) {
+    printGuardTrips(o, trips);
+    ctx.setExitCode(EXIT_ERROR);
+    return undefined;
+  }
+  if (!hasChanges(plan) || opts.autoApprove) return plan;
+  if (!o.interactive || !process.stdin.isTTY) {
+    throw new SmimesyncError("USAGE", "not asking for approval: standard input is not a terminal", {
+      hint: "Pass --auto-approve, or better: `smimesync plan --out plan.json`, review it, then `smimesync apply plan.json`.",
+    });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
+  rl.close();
+  if (answer.trim() !== "yes") {
+    o.err("Apply cancelled. Nothing was written.");
+    ctx.setExitCode(EXIT_ERROR);
+    return undefined;
+  }
+  return plan;
+}
+
+function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[]): void {
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  const counts = { applied: 0, stale: 0, failed: 0, skipped: 0 };
+  for (const x of outcomes) {
+    counts[x.outcome]++;
+    if (x.outcome === "applied") continue;
+    const c = byId.get(x.changeId);
+    o.err(
+      o.color.yellow(
+        `${x.outcome}: ${c ? `${c.address} ${c.attribute} ${c.action}` : x.changeId}: ${x.message}`,
+      ),
+    );
+  }
+  const line = `Apply complete: ${counts.applied} applied, ${counts.stale} stale, ${counts.failed} failed.`;
+  o.out(counts.stale + counts.failed > 0 ? o.color.yellow(line) : o.color.green(line));
+  if (counts.stale > 0)
+    o.out("Stale objects changed since the plan: run `smimesync plan` again to see what they need now.");
+}

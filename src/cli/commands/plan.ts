@@ -1,0 +1,56 @@
+import { resolve } from "node:path";
+import { Command, Option } from "commander";
+import { loadConfig } from "../../config/load.js";
+import { computePlan } from "../../engine/plan-run.js";
+import { savePlan } from "../../plan/plan-file.js";
+import { PLAN_FORMATS, type PlanFormat, planRenderer } from "../../plan/render/index.js";
+import { hasChanges } from "../../plan/types.js";
+import { configOption } from "../config-option.js";
+import type { CommandFactory } from "../context.js";
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import { printDiagnostics } from "../report-error.js";
+import { printGuardTrips, readProgress } from "./shared.js";
+
+interface PlanOptions {
+  config: string;
+  out?: string;
+  format: PlanFormat;
+  detailedExitcode?: boolean;
+}
+
+export const planCommand: CommandFactory = (ctx) =>
+  new Command("plan")
+    .description("read AD and Office 365, apply the policy, and show the changes (writes nothing)")
+    .addOption(configOption())
+    .option("-o, --out <file>", "save the plan (JSON) for `smimesync apply <file>`")
+    .addOption(new Option("-f, --format <format>", "output format").choices(PLAN_FORMATS).default("text"))
+    .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
+    .addHelpText(
+      "after",
+      "\nThe plan is bound to the config's hash, the git commit and a fingerprint of every object it\n" +
+        "touches; `apply` refuses what changed since. A tripped safety guard prints the plan, says\n" +
+        "why, and exits 1.\n\nExamples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md",
+    )
+    .action(async (opts: PlanOptions) => {
+      const o = ctx.output();
+      const loaded = await loadConfig(opts.config, ctx.cwd);
+      printDiagnostics(o, loaded.warnings, ctx.env);
+      const progress = readProgress(o);
+      const { plan, trips } = await computePlan(loaded, {
+        env: ctx.env,
+        ...ctx.seams.backends,
+        ...(ctx.seams.now ? { now: ctx.seams.now } : {}),
+        onRead: progress.onRead,
+      }).finally(progress.done);
+      o.out(planRenderer(opts.format, { color: o.color }).render(plan).trimEnd());
+      if (opts.out) {
+        await savePlan(resolve(ctx.cwd, opts.out), plan);
+        o.err(`Saved the plan to ${opts.out}. To apply exactly this: smimesync apply ${opts.out}`);
+      }
+      if (trips.length > 0) {
+        printGuardTrips(o, trips);
+        ctx.setExitCode(EXIT_ERROR);
+        return;
+      }
+      ctx.setExitCode(opts.detailedExitcode && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK);
+    });

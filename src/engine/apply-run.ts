@@ -1,0 +1,84 @@
+// `apply` end to end: check that the plan still describes this config, repository and the guards,
+// then execute it object by object. The checks come before the first write, always.
+import { relative } from "node:path";
+import { executePlan } from "../apply/execute.js";
+import { checkGuards } from "../apply/guards.js";
+import type { LoadedConfig } from "../config/load.js";
+import { SmimesyncError } from "../errors.js";
+import type { ChangeOutcome } from "../gitops/audit-record.js";
+import {
+  assertBinding,
+  type BindingVerdict,
+  checkPlanBinding,
+  describeBinding,
+} from "../gitops/git-binding.js";
+import type { Plan } from "../plan/types.js";
+import { type BackendOptions, openBackends, planInputPaths } from "./backends.js";
+import { safetySettings } from "./settings.js";
+
+export interface ApplyPreflight {
+  /** Lines to show the admin (binding warnings outside CI, or the binding summary). */
+  readonly notes: readonly string[];
+  readonly binding: BindingVerdict;
+}
+
+/** Everything apply checks before writing; throws a SmimesyncError saying how to proceed. */
+export async function preflight(
+  loaded: LoadedConfig,
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+): Promise<ApplyPreflight> {
+  if (plan.source.configHash !== loaded.hash) {
+    throw new SmimesyncError("PLAN_STALE", `${loaded.displayPath} has changed since this plan was made`, {
+      hint: "Run `smimesync plan` again with the current config, review it, and apply the new plan.",
+    });
+  }
+  const binding = await checkPlanBinding(plan, {
+    repoDir: loaded.baseDir,
+    configPath: loaded.path,
+    certificatePaths: planInputPaths(loaded),
+    ci: env.CI === "true" || env.GITHUB_ACTIONS === "true",
+  });
+  assertBinding(binding);
+  const trips = checkGuards(plan, safetySettings(loaded), { directoryObjects: null });
+  if (trips.length > 0) {
+    throw new SmimesyncError(
+      "GUARD_TRIPPED",
+      `refusing to apply: ${trips.map((t) => `safety guard ${t.guard}: ${t.message}`).join("; ")}. Nothing was written.`,
+      { hint: [...new Set(trips.map((t) => t.hint))].join("\n") },
+    );
+  }
+  return {
+    notes:
+      binding.kind === "bound"
+        ? describeBinding(binding)
+        : describeBinding(binding).map((l) => `warning: ${l}`),
+    binding,
+  };
+}
+
+export interface ApplyOptions extends BackendOptions {
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export async function executeApply(
+  loaded: LoadedConfig,
+  plan: Plan,
+  opts: ApplyOptions,
+): Promise<ChangeOutcome[]> {
+  const backends = await openBackends(loaded, opts);
+  try {
+    return await executePlan(plan, {
+      directory: backends.directory,
+      tenant: backends.tenant,
+      concurrency: loaded.config.tenant.concurrency ?? 4,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  } finally {
+    await backends.close();
+  }
+}
+
+export function configRelativePath(loaded: LoadedConfig, root: string): string {
+  return relative(root, loaded.path);
+}

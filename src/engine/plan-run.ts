@@ -1,0 +1,81 @@
+// `plan` end to end (the orchestrator, after gitops-engine's engine.Sync): read both sides,
+// reconcile, assemble the plan, check the guards. Writes nothing.
+import { relative } from "node:path";
+import { checkGuards, type GuardTrip } from "../apply/guards.js";
+import { CertCache } from "../certs/index.js";
+import type { LoadedConfig } from "../config/load.js";
+import { gitContext } from "../gitops/git-binding.js";
+import { assemblePlan } from "../plan/assemble.js";
+import type { Plan } from "../plan/types.js";
+import { reconcile } from "../reconcile/reconcile.js";
+import { type BackendOptions, openBackends, planInputPaths } from "./backends.js";
+import { loadPolicy } from "./policy-material.js";
+import { policyPort } from "./policy-port.js";
+import { type ReadProgress, readObserved } from "./read.js";
+import { directoryScope, reconcileSettings, safetySettings } from "./settings.js";
+
+export interface PlanOptions extends BackendOptions {
+  /** The policy's `now`; defaults to the wall clock. */
+  readonly now?: Date;
+  readonly onRead?: ReadProgress;
+}
+
+export interface PlanResult {
+  readonly plan: Plan;
+  /** Guards the plan trips: apply will refuse it. */
+  readonly trips: readonly GuardTrip[];
+}
+
+export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Promise<PlanResult> {
+  const now = opts.now ?? new Date();
+  const cache = new CertCache();
+  const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now);
+  const settings = await reconcileSettings(loaded);
+  const git = await gitContext(loaded.baseDir, {
+    configPath: loaded.path,
+    certificatePaths: planInputPaths(loaded),
+  });
+
+  const backends = await openBackends(loaded, opts);
+  let result: ReturnType<typeof reconcile>;
+  let directoryObjects: number | null;
+  try {
+    const observed = await readObserved(
+      backends.directory,
+      directoryScope(loaded),
+      backends.tenant,
+      opts.onRead,
+    );
+    directoryObjects = observed.directory ? observed.directory.length : null;
+    const fingerprints = {
+      directory: (r: Parameters<NonNullable<typeof backends.directory>["fingerprint"]>[0]) =>
+        backends.directory!.fingerprint(r),
+      exchange: (r: Parameters<typeof backends.tenant.fingerprint>[0]) => backends.tenant.fingerprint(r),
+    };
+    result = reconcile(observed, settings, policyPort(policy, now, cache), fingerprints);
+  } finally {
+    await backends.close();
+  }
+
+  const plan = assemblePlan({
+    createdAt: new Date(),
+    policyTime: now,
+    source: {
+      configPath: git ? relative(git.root, loaded.path) : loaded.displayPath,
+      configHash: loaded.hash,
+      git: git ? { commit: git.commit, dirty: git.dirty } : null,
+      directory: backends.directory?.description ?? "none",
+      tenant: backends.tenant.description,
+    },
+    objects: result.objects,
+    changes: result.changes,
+    wouldRemove: result.wouldRemove,
+    drift: result.drift,
+    warnings: [
+      ...policyWarnings.map((message) => ({ code: "policy-material", message })),
+      ...result.warnings,
+    ],
+    inScope: result.inScope,
+  });
+  return { plan, trips: checkGuards(plan, safetySettings(loaded), { directoryObjects }) };
+}

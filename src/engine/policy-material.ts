@@ -1,0 +1,54 @@
+// Reads the policy's files (trust anchors, intermediates, CRLs) and builds the run's Policy.
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { CertCache } from "../certs/index.js";
+import type { LoadedConfig } from "../config/load.js";
+import { SmimesyncError } from "../errors.js";
+import { buildPolicy, type MaterialFile, materialWarnings, type Policy } from "../policy/index.js";
+
+export interface LoadedPolicy {
+  readonly policy: Policy;
+  /** Problems with the material that do not stop the run (an expiring CRL, say). */
+  readonly warnings: readonly string[];
+}
+
+export async function loadPolicy(loaded: LoadedConfig, cache: CertCache, now: Date): Promise<LoadedPolicy> {
+  const read = async (files: readonly string[] | undefined): Promise<MaterialFile[]> =>
+    Promise.all(
+      (files ?? []).map(async (name) => {
+        try {
+          return { name, bytes: await readFile(resolve(loaded.baseDir, name)) };
+        } catch (e) {
+          throw new SmimesyncError(
+            "FILE_UNREADABLE",
+            `cannot read policy file ${name}: ${(e as Error).message}`,
+            {
+              hint: "Run `smimesync validate` to check every file the config names.",
+            },
+          );
+        }
+      }),
+    );
+  const p = loaded.config.policy;
+  const policy = buildPolicy(
+    p,
+    {
+      trustAnchors: await read(p.trustAnchors),
+      intermediates: await read(p.intermediates),
+      crls: await read(p.crls),
+    },
+    cache,
+  );
+  const errors = policy.problems.filter((x) => x.severity === "error");
+  if (errors.length > 0) {
+    throw new SmimesyncError(
+      "CONFIG_INVALID",
+      errors.map((x) => `${x.file ? `${x.file}: ` : ""}${x.message}`).join("; "),
+      { hint: "Fix the policy files named above (smimesync validate checks them too)." },
+    );
+  }
+  const warnings = [...policy.problems, ...materialWarnings(policy, now)]
+    .filter((x) => x.severity === "warning")
+    .map((x) => `${x.file ? `${x.file}: ` : ""}${x.message}`);
+  return { policy, warnings };
+}

@@ -1,0 +1,35 @@
+// Reading the observed state: the directory and the tenant at once, each streamed, with a count
+// for the progress display.
+import type { Directory, DirectoryRecipient, DirectoryScope } from "../directory/types.js";
+import type { ObservedState } from "../reconcile/observed.js";
+import type { CloudUser, ExchangeRecipient, Tenant } from "../tenant/types.js";
+
+export interface ReadProgress {
+  (counts: { readonly directory: number; readonly cloudUsers: number; readonly exchange: number }): void;
+}
+
+export async function readObserved(
+  directory: Directory | undefined,
+  scope: DirectoryScope,
+  tenant: Tenant,
+  progress?: ReadProgress,
+): Promise<ObservedState> {
+  const ad: DirectoryRecipient[] = [];
+  const users: CloudUser[] = [];
+  const recipients: ExchangeRecipient[] = [];
+  const tick = () =>
+    progress?.({ directory: ad.length, cloudUsers: users.length, exchange: recipients.length });
+  const drain = async <T>(source: AsyncIterable<T>, into: T[]): Promise<void> => {
+    for await (const item of source) {
+      into.push(item);
+      if (into.length % 100 === 0) tick();
+    }
+  };
+  await Promise.all([
+    directory ? drain(directory.readRecipients(scope), ad) : Promise.resolve(),
+    drain(tenant.readUsers(), users),
+    drain(tenant.readRecipients(), recipients),
+  ]);
+  tick();
+  return { directory: directory ? ad : null, cloudUsers: users, exchange: recipients };
+}
