@@ -1,4 +1,5 @@
 // Runs the CLI in-process with captured output, the way a user would call it.
+import type { EngineSeams } from "../../src/cli/context.js";
 import { main } from "../../src/cli/main.js";
 
 export interface CliRun {
@@ -9,7 +10,7 @@ export interface CliRun {
 
 export async function runCli(
   args: readonly string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean; seams?: EngineSeams } = {},
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
@@ -19,6 +20,7 @@ export async function runCli(
     env: opts.env ?? { PATH: process.env.PATH },
     stdout: { write: (s: string) => (stdout += s), isTTY: tty },
     stderr: { write: (s: string) => (stderr += s), isTTY: tty },
+    ...(opts.seams ? { seams: opts.seams } : {}),
   });
   return { code, stdout, stderr };
 }

@@ -1,0 +1,303 @@
+// The main job end to end, through the CLI as an admin runs it: a real Samba AD domain controller,
+// the tenant emulator, and the Entra Connect simulator between them. plan shows the expected
+// changes; apply writes AD for synced users and Exchange Online for cloud-only ones; after a sync
+// cycle a new plan shows no changes; an object changed between plan and apply is stale (and only
+// that one); a tripped guard writes nothing.
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Attribute, Change, type Client } from "ldapts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDirectory } from "../../src/directory/open.js";
+import type { Directory, DirectoryRecipient } from "../../src/directory/types.js";
+import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
+import { adminClient, createUser, testOu } from "../ad/seed.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
+import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
+import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
+import { runCli } from "../helpers/cli.js";
+import { SECRET_ENV } from "../tenant/helpers.js";
+
+const suffix = Math.random().toString(36).slice(2, 7);
+const mail = (name: string) => `${name}.${suffix}@smimesync.test`;
+const hex = (v: Uint8Array) => Buffer.from(v).toString("hex");
+
+let ad: Client;
+let ou: string;
+let emu: Emulator;
+let dir: string;
+let source: LdapSource;
+const certs: Record<string, Uint8Array> = {};
+
+async function userCert(name: string, o: Parameters<typeof makeUser>[1] = {}): Promise<Uint8Array> {
+  return (await makeUser((await testPki()).intermediate, { emails: [mail(name)], ...o })).der;
+}
+
+function env(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    [SAMBA_PASSWORD_ENV]: sambaFacts().password,
+    [SECRET_ENV]: emu.app.clientSecret,
+  };
+}
+
+async function cli(args: string[]) {
+  return runCli(args, {
+    cwd: dir,
+    env: env(),
+    seams: { now: NOW, backends: { tenant: { transport: { fetch: emu.fetch } } } },
+  });
+}
+
+function configYaml(extra: { maxRemovals?: number } = {}): string {
+  const f = sambaFacts();
+  const t = emu.tenantConfig();
+  return `version: 1
+directory:
+  url: ${f.ldapsUrl}
+  baseDN: ${f.baseDn}
+  bind:
+    dn: ${f.adminUpn}
+    password: \${env:${SAMBA_PASSWORD_ENV}}
+  tls:
+    caFile: ${f.caFile}
+tenant:
+  tenantId: ${t.tenantId}
+  domain: ${t.domain}
+  endpoints:
+    graph: ${t.endpoints?.graph}
+    exchange: ${t.endpoints?.exchange}
+    login: ${t.endpoints?.login}
+  auth:
+    method: client-secret
+    clientId: ${t.auth?.clientId}
+    clientSecret: \${env:${SECRET_ENV}}
+scope:
+  ous:
+    - dn: "${ou}"
+  cloudOnly: true
+  include:
+    - attribute: mail
+      match: "*.${suffix}@*"
+repository:
+  certificates:
+    - mail: ${mail("carol")}
+      files: [certs/carol.pem]
+    - mail: ${mail("frank")}
+      files: [certs/frank.pem]
+policy:
+  trustAnchors: [pki/root.pem]
+  intermediates: [pki/issuing.pem]
+  maxPerUser: 3
+  prune:
+    expired: true
+    email-mismatch: true
+safety:
+  maxRemovals: ${extra.maxRemovals ?? 100}
+  maxRemovalPercent: 100
+`;
+}
+
+async function readAd(name: string): Promise<DirectoryRecipient> {
+  const f = sambaFacts();
+  const directory: Directory = await openDirectory(
+    {
+      url: f.ldapsUrl,
+      baseDN: f.baseDn,
+      bind: { dn: f.adminUpn, password: `\${env:${SAMBA_PASSWORD_ENV}}` },
+      tls: { caFile: f.caFile },
+    },
+    { baseDir: dir, env: env() },
+  );
+  try {
+    for await (const r of directory.readRecipients({
+      ous: [{ dn: ou, scope: "subtree" }],
+      groups: [],
+      include: [],
+      exclude: [],
+      includeDisabled: true,
+    })) {
+      if (r.sAMAccountName === `${name}${suffix}`) return r;
+    }
+  } finally {
+    await directory.close();
+  }
+  throw new Error(`${name} not found`);
+}
+
+function mailboxValues(address: string): string[] {
+  const r = emu.dump().recipients.find((x) => x.primarySmtpAddress.toLowerCase() === address.toLowerCase());
+  return [...(r?.userCertificate ?? [])].map((b) => hex(Buffer.from(b, "base64")));
+}
+
+beforeAll(async () => {
+  const pki = await testPki();
+  ad = await adminClient();
+  ou = await testOu(ad, `plan-apply-${suffix}`);
+  certs.aliceValid = await userCert("alice");
+  certs.aliceExpired = await userCert("alice", {
+    notBefore: daysFromNow(-400),
+    notAfter: daysFromNow(-5),
+    slot: 3,
+  });
+  certs.bobWrongMail = await makeUser(pki.intermediate, { emails: ["somebody-else@smimesync.test"] }).then(
+    (c) => c.der,
+  );
+  certs.carolRepo = await userCert("carol");
+  certs.daveValid = await userCert("dave");
+  certs.daveExpired = await userCert("dave", {
+    notBefore: daysFromNow(-400),
+    notAfter: daysFromNow(-5),
+    slot: 4,
+  });
+  certs.frankRepo = await userCert("frank");
+  const users: [string, Uint8Array[]][] = [
+    ["alice", [certs.aliceValid, certs.aliceExpired]],
+    ["bob", [certs.bobWrongMail]],
+    ["carol", []],
+    ["dave", [certs.daveValid, certs.daveExpired]],
+  ];
+  for (const [name, values] of users) {
+    await createUser(ad, ou, {
+      cn: `${name} ${suffix}`,
+      sAMAccountName: `${name}${suffix}`,
+      userPrincipalName: mail(name),
+      mail: mail(name),
+      proxyAddresses: [`SMTP:${mail(name)}`],
+      userCertificate: values,
+    });
+  }
+  const f = sambaFacts();
+  source = {
+    url: f.ldapsUrl,
+    bindDn: f.adminUpn,
+    password: f.password,
+    caPem: await readFile(f.caFile, "utf8"),
+    baseDn: ou,
+  };
+  emu = await startEmulator();
+  emu.state.addUser({ userPrincipalName: mail("frank") }); // a cloud-only mailbox
+  await runSyncCycle(source, emu.state);
+
+  dir = await mkdtemp(join(tmpdir(), "smimesync-e2e-"));
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(join(dir, "pki"));
+  await mkdir(join(dir, "certs"));
+  await writeFile(join(dir, "pki/root.pem"), pem("CERTIFICATE", pki.root.der));
+  await writeFile(join(dir, "pki/issuing.pem"), pem("CERTIFICATE", pki.intermediate.der));
+  await writeFile(join(dir, "certs/carol.pem"), pem("CERTIFICATE", certs.carolRepo));
+  await writeFile(join(dir, "certs/frank.pem"), pem("CERTIFICATE", certs.frankRepo));
+  await writeFile(join(dir, "smimesync.yaml"), configYaml());
+});
+
+afterAll(async () => {
+  await emu?.close();
+  await ad?.unbind();
+});
+
+describe("plan and apply against Samba AD and the tenant emulator", () => {
+  it("validates the config", async () => {
+    const r = await cli(["validate"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("plans exactly the expected changes, at each recipient's authority", async () => {
+    const r = await cli(["plan", "--out", "plan.json", "--detailed-exitcode", "--format", "json"]);
+    expect(r.code).toBe(2);
+    const plan = JSON.parse(r.stdout) as {
+      changes: { address: string; action: string; reason: string; authority: string }[];
+    };
+    expect(plan.changes.map((c) => `${c.action} ${c.address} ${c.reason} @${c.authority}`).sort()).toEqual(
+      [
+        `remove ad:user/${mail("alice")} expired @ad`,
+        `remove ad:user/${mail("bob")} email-mismatch @ad`,
+        `publish ad:user/${mail("carol")} declared-in-repo @ad`,
+        `remove ad:user/${mail("dave")} expired @ad`,
+        `publish exchange:mailbox/${mail("frank")} declared-in-repo @exchange`,
+      ].sort(),
+    );
+    const text = await cli(["show", "plan.json"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Plan: 2 to publish, 3 to remove, across 5 recipients\./);
+  });
+
+  it("applies: a value changed between plan and apply makes that object stale, the others are written", async () => {
+    // Another writer adds a value to dave after the plan was made.
+    const daveDn = (await readAd("dave")).dn;
+    await ad.modify(daveDn, [
+      new Change({
+        operation: "add",
+        modification: new Attribute({
+          type: "userCertificate",
+          values: [Buffer.from(await userCert("dave", { slot: 5 }))],
+        }),
+      }),
+    ]);
+    const r = await cli(["apply", "plan.json"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Apply complete: 4 applied, 1 stale, 0 failed\./);
+    expect(r.stderr).toMatch(
+      new RegExp(`stale: ad:user/${mail("dave").replace(/\./g, "\\.")} userCertificate remove`),
+    );
+
+    expect((await readAd("alice")).values.userCertificate.map(hex)).toEqual([
+      hex(certs.aliceValid as Uint8Array),
+    ]);
+    expect((await readAd("bob")).values.userCertificate).toEqual([]);
+    expect((await readAd("carol")).values.userCertificate.map(hex)).toEqual([
+      hex(certs.carolRepo as Uint8Array),
+    ]);
+    // Stale: dave keeps the expired value (and the other writer's).
+    expect((await readAd("dave")).values.userCertificate.map(hex)).toContain(
+      hex(certs.daveExpired as Uint8Array),
+    );
+    // Cloud-only: written in Exchange Online.
+    expect(mailboxValues(mail("frank"))).toEqual([hex(certs.frankRepo as Uint8Array)]);
+    // Synced users were not written in the cloud: the mirror still shows alice's expired value.
+    expect(mailboxValues(mail("alice"))).toContain(hex(certs.aliceExpired as Uint8Array));
+  });
+
+  it("converges: after a re-plan and apply and a sync cycle, plan shows no changes", async () => {
+    const again = await cli(["plan", "--out", "plan2.json", "--format", "json"]);
+    const plan = JSON.parse(again.stdout) as { changes: { address: string; reason: string }[] };
+    expect(plan.changes.map((c) => `${c.address} ${c.reason}`)).toEqual([`ad:user/${mail("dave")} expired`]);
+    const applied = await cli(["apply", "plan2.json"]);
+    expect(applied.code).toBe(0);
+    await runSyncCycle(source, emu.state);
+    const final = await cli(["plan", "--detailed-exitcode"]);
+    expect(final.stdout).toMatch(/No changes\./);
+    expect(final.code).toBe(0);
+    // The sync carried AD's values up: the mirror now matches.
+    expect(mailboxValues(mail("alice"))).toEqual([hex(certs.aliceValid as Uint8Array)]);
+  });
+
+  it("a tripped guard writes nothing: plan exits 1, apply refuses the plan", async () => {
+    const erin = await userCert("erin", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-5), slot: 6 });
+    await createUser(ad, ou, {
+      cn: `erin ${suffix}`,
+      sAMAccountName: `erin${suffix}`,
+      userPrincipalName: mail("erin"),
+      mail: mail("erin"),
+      proxyAddresses: [`SMTP:${mail("erin")}`],
+      userCertificate: [erin],
+    });
+    await writeFile(join(dir, "smimesync.yaml"), configYaml({ maxRemovals: 0 }));
+    const planned = await cli(["plan", "--out", "guarded.json"]);
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toMatch(
+      /safety guard max-removals: the plan removes 1 certificate values, more than safety\.maxRemovals \(0\)/,
+    );
+    const applied = await cli(["apply", "guarded.json"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/refusing to apply: safety guard max-removals/);
+    expect((await readAd("erin")).values.userCertificate.map(hex)).toEqual([hex(erin)]);
+  });
+
+  it("refuses a plan made from another config", async () => {
+    await writeFile(join(dir, "smimesync.yaml"), configYaml({ maxRemovals: 50 }));
+    const applied = await cli(["apply", "guarded.json"]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/smimesync\.yaml has changed since this plan was made/);
+  });
+});
