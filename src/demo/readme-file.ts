@@ -3,7 +3,7 @@ import { type DemoOrganisation, mailOf } from "./organisation.js";
 
 export function renderReadme(org: DemoOrganisation): string {
   const rows = [
-    ...org.users.map((u) => `| ${mailOf(u.sam)} | AD (synced) | ${u.story} |`),
+    ...org.users.map((u) => `| ${mailOf(u.sam)} | Active Directory | ${u.story} |`),
     ...org.cloudMailboxes.map((m) => `| ${mailOf(m.alias)} | Exchange Online | ${m.story} |`),
     ...org.contacts.map((c) => `| ${c.mail} | Exchange Online (contact) | ${c.story} |`),
   ];
@@ -24,6 +24,9 @@ Try:
     smimesync apply plan.json
     smimesync plan                  # no changes; the drift stays (no Entra Connect runs here)
     smimesync show plan.json --format markdown
+
+(From a clone of smimesync, without a global install, run these from the clone as
+\`npx smimesync plan -c THIS_FOLDER/smimesync.yaml ...\`.)
 
 Files: \`smimesync.yaml\` (the desired state), \`pki/\` (trust anchors, intermediate, CRL),
 \`certs/\` (certificates declared in the repository).

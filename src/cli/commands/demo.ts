@@ -127,12 +127,14 @@ export function nextSteps(dir: string, viaNpx: boolean): string {
     const c = `-c ${at("smimesync.yaml")}`;
     return [
       "",
-      "Next, from this folder:",
-      `  npx smimesync plan ${c} --out ${at("plan.json")}   # the same plan, saved for review`,
-      `  npx smimesync apply ${c} ${at("plan.json")}        # writes directory.ldif and tenant.json, atomically`,
-      `  npx smimesync plan ${c}                           # then: No changes (the drift stays: no Entra Connect here)`,
-      `  npx smimesync show ${at("plan.json")} --format markdown    # the saved plan as a pull request comment`,
+      "Next, from this folder (the demo's files stay where they are):",
+      `  npx smimesync plan ${c} --out ${at("plan.json")}`,
+      `  npx smimesync apply ${c} ${at("plan.json")}`,
+      `  npx smimesync plan ${c}`,
+      `  npx smimesync show ${at("plan.json")} --format markdown`,
       `  npx smimesync inspect ${at("certs/grace.green.pem")} ${c} --mail grace.green@corp.example.com`,
+      "apply writes directory.ldif and tenant.json (each atomically); the plan after it shows No changes,",
+      "and the drift stays (no Entra Connect runs here). show prints the saved plan as a pull request comment.",
       ...tail,
     ].join("\n");
   }
