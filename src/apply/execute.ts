@@ -2,10 +2,11 @@
 // that object's edits, with the fingerprint the plan saw. The backend re-reads the object and
 // refuses (stale) when it changed; that object is skipped and reported, the others proceed.
 // Nothing here reads a change's reason: reasons explain, they never steer apply.
+
+import { createHash } from "node:crypto";
 import type { Directory } from "../directory/types.js";
 import { SmimesyncError } from "../errors.js";
 import type { ChangeOutcome } from "../gitops/audit-record.js";
-import { createHash } from "node:crypto";
 import {
   type AttributeEdit,
   type AttributeValues,
@@ -13,8 +14,8 @@ import {
   emptyValues,
 } from "../model/attributes.js";
 import type { WriteResult } from "../model/write-result.js";
-import { changeValue } from "../plan/value.js";
 import type { Plan, PlannedChange, PlanObject } from "../plan/types.js";
+import { changeValue } from "../plan/value.js";
 import type { Tenant } from "../tenant/types.js";
 
 export interface ExecuteOptions {

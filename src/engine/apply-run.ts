@@ -1,6 +1,5 @@
 // `apply` end to end: check that the plan still describes this config, repository and the guards,
 // then execute it object by object. The checks come before the first write, always.
-import { relative } from "node:path";
 import { executePlan } from "../apply/execute.js";
 import { checkGuards } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -12,8 +11,9 @@ import {
   checkPlanBinding,
   describeBinding,
 } from "../gitops/git-binding.js";
+import { planInputsOf } from "../gitops/plan-inputs.js";
 import type { Plan } from "../plan/types.js";
-import { type BackendOptions, openBackends, planInputPaths } from "./backends.js";
+import { type BackendOptions, openBackends } from "./backends.js";
 import { safetySettings } from "./settings.js";
 
 export interface ApplyPreflight {
@@ -35,8 +35,7 @@ export async function preflight(
   }
   const binding = await checkPlanBinding(plan, {
     repoDir: loaded.baseDir,
-    configPath: loaded.path,
-    certificatePaths: planInputPaths(loaded),
+    ...planInputsOf(loaded),
     ci: env.CI === "true" || env.GITHUB_ACTIONS === "true",
   });
   assertBinding(binding);
@@ -77,8 +76,4 @@ export async function executeApply(
   } finally {
     await backends.close();
   }
-}
-
-export function configRelativePath(loaded: LoadedConfig, root: string): string {
-  return relative(root, loaded.path);
 }

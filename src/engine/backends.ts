@@ -44,17 +44,3 @@ export async function openBackends(loaded: LoadedConfig, opts: BackendOptions): 
     },
   };
 }
-
-/** Every file a config names that the plan depends on (for the git binding). */
-export function planInputPaths(loaded: LoadedConfig): string[] {
-  const { config } = loaded;
-  return [
-    ...(config.repository?.certificates ?? []).flatMap((c) => c.files),
-    ...(config.repository?.contacts ?? []).flatMap((c) => c.files),
-    ...(config.policy.trustAnchors ?? []),
-    ...(config.policy.intermediates ?? []),
-    ...(config.policy.crls ?? []),
-    ...(config.directory?.ldif ? [config.directory.ldif] : []),
-    ...(config.tenant.snapshot ? [config.tenant.snapshot] : []),
-  ];
-}

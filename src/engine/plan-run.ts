@@ -5,10 +5,11 @@ import { checkGuards, type GuardTrip } from "../apply/guards.js";
 import { CertCache } from "../certs/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import { gitContext } from "../gitops/git-binding.js";
+import { planInputsOf } from "../gitops/plan-inputs.js";
 import { assemblePlan } from "../plan/assemble.js";
 import type { Plan } from "../plan/types.js";
 import { reconcile } from "../reconcile/reconcile.js";
-import { type BackendOptions, openBackends, planInputPaths } from "./backends.js";
+import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy } from "./policy-material.js";
 import { policyPort } from "./policy-port.js";
 import { type ReadProgress, readObserved } from "./read.js";
@@ -31,10 +32,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   const cache = new CertCache();
   const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now);
   const settings = await reconcileSettings(loaded);
-  const git = await gitContext(loaded.baseDir, {
-    configPath: loaded.path,
-    certificatePaths: planInputPaths(loaded),
-  });
+  const git = await gitContext(loaded.baseDir, planInputsOf(loaded));
 
   const backends = await openBackends(loaded, opts);
   let result: ReturnType<typeof reconcile>;

@@ -1,9 +1,9 @@
 // Binds the policy engine (src/policy) to one run's `now` and certificate cache, in the shape
 // reconcile asks for (src/reconcile/ports.ts).
-import { type CertCache, type CertSummary } from "../certs/index.js";
-import { CERT_ATTRIBUTES } from "../model/attributes.js";
-import type { CertificateRef } from "../plan/types.js";
-import { evaluate, modeOf, type Policy, shouldPrune } from "../policy/index.js";
+import type { CertCache, CertSummary } from "../certs/index.js";
+import { CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
+import type { CertificateRef, PublishReason } from "../plan/types.js";
+import { type DesiredValue, evaluate, modeOf, type Policy, shouldPrune } from "../policy/index.js";
 import type { PolicyPort, Rejection } from "../reconcile/ports.js";
 
 export function certificateRef(c: CertSummary): CertificateRef {
@@ -17,6 +17,42 @@ export function certificateRef(c: CertSummary): CertificateRef {
     notAfter: c.notAfter.toISOString(),
     emails: c.emails,
   };
+}
+
+const OTHER: Readonly<Record<CertAttribute, CertAttribute>> = {
+  userCertificate: "userSMIMECertificate",
+  userSMIMECertificate: "userCertificate",
+};
+
+/** Why a desired value not yet present would be published, from where the policy found it. */
+function publishReason(
+  d: DesiredValue,
+  attribute: CertAttribute,
+): { publishReason: PublishReason; explanation: string } {
+  if (d.derived)
+    return {
+      publishReason: "derived-pkcs7",
+      explanation: `certs-only PKCS#7 of a selected certificate; ${d.explanation}`,
+    };
+  switch (d.source) {
+    case "repository":
+      return {
+        publishReason: "declared-in-repo",
+        explanation: `declared in the repository; ${d.explanation}`,
+      };
+    case "sibling":
+      return {
+        publishReason: "from-other-attribute",
+        explanation: `found in ${OTHER[attribute]}; ${d.explanation}`,
+      };
+    case "authority":
+      return {
+        publishReason: "normalized-der",
+        explanation: `found inside a value that is not plain DER; ${d.explanation}`,
+      };
+    default:
+      return d.source satisfies never;
+  }
 }
 
 export function policyPort(policy: Policy, now: Date, cache: CertCache): PolicyPort {
@@ -44,7 +80,7 @@ export function policyPort(policy: Policy, now: Date, cache: CertCache): PolicyP
         bytes: d.bytes,
         sha256: d.sha256,
         certificate: d.certs[0] ? certificateRef(d.certs[0]) : describe(d.bytes),
-        publishReason: d.derived ? ("derived-pkcs7" as const) : ("declared-in-repo" as const),
+        ...publishReason(d, attribute),
       }));
       const chosen = new Set(desired.map((d) => d.sha256));
       const rejected = new Map<string, Rejection>();

@@ -4,9 +4,11 @@ import type { Directory, DirectoryRecipient, DirectoryScope } from "../directory
 import type { ObservedState } from "../reconcile/observed.js";
 import type { CloudUser, ExchangeRecipient, Tenant } from "../tenant/types.js";
 
-export interface ReadProgress {
-  (counts: { readonly directory: number; readonly cloudUsers: number; readonly exchange: number }): void;
-}
+export type ReadProgress = (counts: {
+  readonly directory: number;
+  readonly cloudUsers: number;
+  readonly exchange: number;
+}) => void;
 
 export async function readObserved(
   directory: Directory | undefined,

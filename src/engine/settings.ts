@@ -2,10 +2,10 @@
 // repository certificate files read), and the safety guards. The only I/O is reading those files.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { SafetySettings } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { DirectoryScope } from "../directory/types.js";
 import { SmimesyncError } from "../errors.js";
-import type { SafetySettings } from "../apply/guards.js";
 import type { PartnerContact, ReconcileSettings } from "../reconcile/observed.js";
 import { readCertificateFileValues } from "./certificate-files.js";
 

@@ -5,6 +5,8 @@ import type { ChangeReason, DriftKind } from "./types.js";
 const REASONS: Readonly<Record<ChangeReason, string>> = {
   "declared-in-repo": "declared for this recipient in the repository",
   "derived-pkcs7": "PKCS#7 built from a selected certificate for Outlook",
+  "from-other-attribute": "a selected certificate found in the recipient's other certificate attribute",
+  "normalized-der": "a selected certificate found inside a value that is not plain DER, published as DER",
   malformed: "the value does not parse as a certificate",
   expired: "the certificate has expired",
   "not-yet-valid": "the certificate is not valid yet",

@@ -17,7 +17,12 @@ export const CHANGE_ACTIONS = ["publish", "remove"] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 
 /** Why a value is published. */
-export const PUBLISH_REASONS = ["declared-in-repo", "derived-pkcs7"] as const;
+export const PUBLISH_REASONS = [
+  "declared-in-repo",
+  "derived-pkcs7",
+  "from-other-attribute",
+  "normalized-der",
+] as const;
 export type PublishReason = (typeof PUBLISH_REASONS)[number];
 
 /** Why a value is (or would be) removed: the policy's rejection codes plus selection outcomes. */

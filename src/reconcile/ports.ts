@@ -29,8 +29,9 @@ export interface DesiredValue {
   readonly bytes: Uint8Array;
   readonly sha256: string;
   readonly certificate: CertificateRef | null;
-  /** Why it would be published when it is not there yet. */
+  /** Why it would be published when it is not there yet, and the one line that says so. */
   readonly publishReason: PublishReason;
+  readonly explanation: string;
 }
 
 export interface Rejection {

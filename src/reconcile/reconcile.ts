@@ -3,6 +3,7 @@
 // each recipient has one authority; candidates are the authority's values plus the repository's,
 // never the mirror's; changes are per value; removals run only for pruned reasons.
 import { createHash } from "node:crypto";
+import { passesPatterns } from "../directory/pattern.js";
 import type { DirectoryRecipient } from "../directory/types.js";
 import {
   type AttributeValues,
@@ -13,14 +14,13 @@ import {
 } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { ChangeInput } from "../plan/assemble.js";
-import { valueDigest, valueFields } from "../plan/value.js";
 import type { Authority, DriftItem, ObjectKind, ObjectRef, PlanObject, PlanWarning } from "../plan/types.js";
+import { valueDigest, valueFields } from "../plan/value.js";
 import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
 import { directoryAddress, exchangeAddress, smtpAddresses } from "./addresses.js";
 import { mirrorDrift } from "./drift.js";
 import type { Fingerprinter, ObservedState, ReconcileSettings, ScopePattern } from "./observed.js";
 import type { Candidate, PolicyPort } from "./ports.js";
-import { passesPatterns } from "../directory/pattern.js";
 
 export interface ReconcileResult {
   readonly objects: readonly PlanObject[];
@@ -259,10 +259,7 @@ function planRecipient(
         ...base,
         action: "publish",
         reason: d.publishReason,
-        explanation:
-          d.publishReason === "declared-in-repo"
-            ? "declared in the repository and compliant"
-            : "certs-only PKCS#7 derived from a selected certificate",
+        explanation: d.explanation,
         ...valueFields(d.bytes),
         certificate: d.certificate,
       });

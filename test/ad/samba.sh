@@ -30,7 +30,7 @@ ensure_packages() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     samba ldb-tools ldap-utils winbind openssl ca-certificates >&2
   # Debian starts the packaged daemons on install; they would hold 0.0.0.0 ports we do not need.
   $sudo systemctl disable --now samba-ad-dc smbd nmbd winbind >/dev/null 2>&1 || true

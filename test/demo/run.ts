@@ -1,19 +1,9 @@
-// Runs the CLI in-process like test/helpers/cli.ts, with the policy time pinned through the
+// Runs the CLI in-process (test/helpers/cli.ts) with the policy time pinned through the
 // engine seam, so plan and apply evaluate the demo at the instant it was made for.
-import { main } from "../../src/cli/main.js";
-import type { CliRun } from "../helpers/cli.js";
+import { type CliRun, runCli } from "../helpers/cli.js";
 
-export async function runAt(now: Date, args: readonly string[], cwd: string): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    cwd,
-    env: { PATH: process.env.PATH },
-    stdout: { write: (s: string) => (stdout += s), isTTY: false },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    seams: { now },
-  });
-  return { code, stdout, stderr };
+export function runAt(now: Date, args: readonly string[], cwd: string): Promise<CliRun> {
+  return runCli(args, { cwd, seams: { now } });
 }
 
 /** The lines of one recipient's block in a text plan, from its `# address` line to its `}`. */

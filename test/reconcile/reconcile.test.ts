@@ -2,6 +2,7 @@
 // every semantic rule of architecture.md ("Semantics") has a test here.
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildCertsOnlyPkcs7 } from "../../src/certs/index.js";
 import type { PolicyConfig } from "../../src/config/types.generated.js";
 import type { DirectoryRecipient } from "../../src/directory/types.js";
 import { policyPort } from "../../src/engine/policy-port.js";
@@ -22,13 +23,20 @@ beforeAll(async () => {
 const cert = async (mail: string, o: Parameters<typeof makeUser>[1] = {}) =>
   (await makeUser(pki.intermediate, { emails: [mail], ...o })).der;
 
-const values = (userCertificate: Uint8Array[] = [], userSMIMECertificate: Uint8Array[] = []): AttributeValues => ({
+const values = (
+  userCertificate: Uint8Array[] = [],
+  userSMIMECertificate: Uint8Array[] = [],
+): AttributeValues => ({
   userCertificate,
   userSMIMECertificate,
 });
 
 let guid = 0;
-function adUser(name: string, vals: AttributeValues = emptyValues(), extra: Partial<DirectoryRecipient> = {}): DirectoryRecipient {
+function adUser(
+  name: string,
+  vals: AttributeValues = emptyValues(),
+  extra: Partial<DirectoryRecipient> = {},
+): DirectoryRecipient {
   const n = ++guid;
   return {
     kind: "user",
@@ -62,7 +70,11 @@ function syncedCloudUser(ad: DirectoryRecipient, extra: Partial<CloudUser> = {})
   };
 }
 
-function mailboxOf(user: CloudUser, vals: AttributeValues, extra: Partial<ExchangeRecipient> = {}): ExchangeRecipient {
+function mailboxOf(
+  user: CloudUser,
+  vals: AttributeValues,
+  extra: Partial<ExchangeRecipient> = {},
+): ExchangeRecipient {
   return {
     kind: "Mailbox",
     identity: user.userPrincipalName,
@@ -119,7 +131,10 @@ const summary = (r: ReconcileResult, list: "changes" | "wouldRemove" = "changes"
 
 describe("reconcile", () => {
   it("removes an expired certificate at the authority (AD) when prune is on, and keeps the valid one", async () => {
-    const expired = await cert("ann@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-10) });
+    const expired = await cert("ann@corp.example", {
+      notBefore: daysFromNow(-400),
+      notAfter: daysFromNow(-10),
+    });
     const valid = await cert("ann@corp.example");
     const ad = adUser("ann", values([expired, valid]));
     const user = syncedCloudUser(ad);
@@ -136,11 +151,16 @@ describe("reconcile", () => {
   });
 
   it("only reports a removal whose reason is not pruned", async () => {
-    const expired = await cert("ben@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-10) });
+    const expired = await cert("ben@corp.example", {
+      notBefore: daysFromNow(-400),
+      notAfter: daysFromNow(-10),
+    });
     const ad = adUser("ben", values([expired]));
     const r = await run({ directory: [ad], cloudUsers: [syncedCloudUser(ad)], exchange: [] });
     expect(r.changes).toEqual([]);
-    expect(summary(r, "wouldRemove")).toEqual(["remove ad:user/ben@corp.example userCertificate expired @ad"]);
+    expect(summary(r, "wouldRemove")).toEqual([
+      "remove ad:user/ben@corp.example userCertificate expired @ad",
+    ]);
   });
 
   it("never resurrects a value from the mirror: a certificate only Exchange still shows is drift, not a publish", async () => {
@@ -148,7 +168,11 @@ describe("reconcile", () => {
     const removedInAd = await cert("cat@corp.example", { slot: 7 });
     const ad = adUser("cat", values([kept]));
     const user = syncedCloudUser(ad);
-    const r = await run({ directory: [ad], cloudUsers: [user], exchange: [mailboxOf(user, values([kept, removedInAd]))] });
+    const r = await run({
+      directory: [ad],
+      cloudUsers: [user],
+      exchange: [mailboxOf(user, values([kept, removedInAd]))],
+    });
     expect(r.changes).toEqual([]);
     expect(r.drift.map((d) => `${d.kind} ${d.attribute}`)).toEqual(["mirror-stale-value userCertificate"]);
   });
@@ -182,7 +206,9 @@ describe("reconcile", () => {
     expect(off.changes).toEqual([]);
     expect(off.inScope).toBe(0);
     const on = await run(observed, { cloudOnly: true, declared: declaredMap });
-    expect(summary(on)).toEqual(["publish exchange:mailbox/fay@corp.example userCertificate declared-in-repo @exchange"]);
+    expect(summary(on)).toEqual([
+      "publish exchange:mailbox/fay@corp.example userCertificate declared-in-repo @exchange",
+    ]);
     expect(on.objects[0]?.ref).toEqual({ type: "exchange", kind: "Mailbox", identity: "fay@corp.example" });
   });
 
@@ -215,7 +241,10 @@ describe("reconcile", () => {
     const lonely = adUser("kim");
     const r = await run({
       directory: [anchored, byUpn, lonely],
-      cloudUsers: [syncedCloudUser(anchored), syncedCloudUser(byUpn, { onPremisesImmutableId: "c29tZXRoaW5nIGVsc2U=" })],
+      cloudUsers: [
+        syncedCloudUser(anchored),
+        syncedCloudUser(byUpn, { onPremisesImmutableId: "c29tZXRoaW5nIGVsc2U=" }),
+      ],
       exchange: [],
     });
     expect(r.drift.map((d) => `${d.kind} ${d.address}`)).toEqual([
@@ -230,11 +259,25 @@ describe("reconcile", () => {
     const aliases = Array.from({ length: 15 }, (_, i) => `lea.${i}@corp.example`);
     const certs: Uint8Array[] = [];
     for (let i = 0; i < 15; i++) {
-      certs.push(await cert("lea@corp.example", { emails: ["lea@corp.example", aliases[i] as string], notBefore: daysFromNow(-100 + i), slot: 10 + i }));
+      certs.push(
+        await cert("lea@corp.example", {
+          emails: ["lea@corp.example", aliases[i] as string],
+          notBefore: daysFromNow(-100 + i),
+          slot: 10 + i,
+        }),
+      );
     }
     // A 16th that is an older renewal of the newest one (same addresses): superseded.
-    certs.push(await cert("lea@corp.example", { emails: ["lea@corp.example", aliases[14] as string], notBefore: daysFromNow(-200), slot: 30 }));
-    const ad = adUser("lea", values(certs), { proxyAddresses: ["SMTP:lea@corp.example", ...aliases.map((a) => `smtp:${a}`)] });
+    certs.push(
+      await cert("lea@corp.example", {
+        emails: ["lea@corp.example", aliases[14] as string],
+        notBefore: daysFromNow(-200),
+        slot: 30,
+      }),
+    );
+    const ad = adUser("lea", values(certs), {
+      proxyAddresses: ["SMTP:lea@corp.example", ...aliases.map((a) => `smtp:${a}`)],
+    });
     const user = syncedCloudUser(ad);
     const r = await run(
       { directory: [ad], cloudUsers: [user], exchange: [mailboxOf(user, emptyValues())] },
@@ -251,7 +294,8 @@ describe("reconcile", () => {
 
   it("never plans a 16th value: a publish that would exceed 15 is held back with a warning", async () => {
     const certs: Uint8Array[] = [];
-    for (let i = 0; i < 15; i++) certs.push(await cert("max@corp.example", { notBefore: daysFromNow(-100 + i), slot: 40 + i }));
+    for (let i = 0; i < 15; i++)
+      certs.push(await cert("max@corp.example", { notBefore: daysFromNow(-100 + i), slot: 40 + i }));
     const ad = adUser("max", values(certs));
     const newer = await cert("max@corp.example", { notBefore: daysFromNow(-1), slot: 70 });
     const r = await run(
@@ -289,7 +333,11 @@ describe("reconcile", () => {
       "publish exchange:mail-contact/quinn@partner.example userCertificate declared-in-repo @exchange",
     ]);
     const refs = r.objects.map((o) => o.ref);
-    expect(refs).toContainEqual({ type: "exchange-new-contact", name: "Pat Partner", externalEmailAddress: "pat@partner.example" });
+    expect(refs).toContainEqual({
+      type: "exchange-new-contact",
+      name: "Pat Partner",
+      externalEmailAddress: "pat@partner.example",
+    });
     expect(refs).toContainEqual({ type: "exchange", kind: "MailContact", identity: "Quinn Partner" });
   });
 
@@ -310,19 +358,48 @@ describe("reconcile", () => {
     expect(again.changes[0]?.valueSha256).toBe(r.changes[0]?.valueSha256);
   });
 
+  it("publishes to userCertificate a certificate found only in userSMIMECertificate, saying where it came from", async () => {
+    const c = await cert("una@corp.example");
+    const blob = buildCertsOnlyPkcs7([c]);
+    const ad = adUser("una", values([], [blob]));
+    const r = await run({ directory: [ad], cloudUsers: [syncedCloudUser(ad)], exchange: [] });
+    expect(summary(r)).toEqual(["publish ad:user/una@corp.example userCertificate from-other-attribute @ad"]);
+    expect(r.changes[0]?.explanation).toMatch(/^found in userSMIMECertificate; /);
+    expect(Buffer.from(r.changes[0]?.value ?? "", "base64")).toEqual(Buffer.from(c));
+  });
+
   it("warns about repository certificates that reach nobody in scope", async () => {
-    const r = await run({ directory: [], cloudUsers: [], exchange: [] }, { declared: new Map([["typo@corp.example", [await cert("typo@corp.example")]]]) });
+    const r = await run(
+      { directory: [], cloudUsers: [], exchange: [] },
+      { declared: new Map([["typo@corp.example", [await cert("typo@corp.example")]]]) },
+    );
     expect(r.warnings.map((w) => w.code)).toEqual(["declared-unmatched"]);
   });
 
   it("gives the same plan id for the same inputs in any read order", async () => {
-    const a = adUser("oli", values([await cert("oli@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-1) })]));
-    const b = adUser("pia", values([await cert("pia@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-1) })]));
-    const source = { configPath: "smimesync.yaml", configHash: "0".repeat(64), git: null, directory: "x", tenant: "y" };
+    const a = adUser(
+      "oli",
+      values([await cert("oli@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-1) })]),
+    );
+    const b = adUser(
+      "pia",
+      values([await cert("pia@corp.example", { notBefore: daysFromNow(-400), notAfter: daysFromNow(-1) })]),
+    );
+    const source = {
+      configPath: "smimesync.yaml",
+      configHash: "0".repeat(64),
+      git: null,
+      directory: "x",
+      tenant: "y",
+    };
     const planOf = (r: ReconcileResult) =>
       assemblePlan({ createdAt: NOW, policyTime: NOW, source, ...r, toolVersion: "0.0.0" });
-    const p1 = planOf(await run({ directory: [a, b], cloudUsers: [], exchange: [] }, {}, { prune: { expired: true } }));
-    const p2 = planOf(await run({ directory: [b, a], cloudUsers: [], exchange: [] }, {}, { prune: { expired: true } }));
+    const p1 = planOf(
+      await run({ directory: [a, b], cloudUsers: [], exchange: [] }, {}, { prune: { expired: true } }),
+    );
+    const p2 = planOf(
+      await run({ directory: [b, a], cloudUsers: [], exchange: [] }, {}, { prune: { expired: true } }),
+    );
     expect(p1.changes).toHaveLength(2);
     expect(p1.id).toBe(p2.id);
   });

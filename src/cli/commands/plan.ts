@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { loadConfig } from "../../config/load.js";
+import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.js";
 import { computePlan } from "../../engine/plan-run.js";
 import { savePlan } from "../../plan/plan-file.js";
 import { PLAN_FORMATS, type PlanFormat, planRenderer } from "../../plan/render/index.js";
@@ -45,7 +45,8 @@ export const planCommand: CommandFactory = (ctx) =>
       o.out(planRenderer(opts.format, { color: o.color }).render(plan).trimEnd());
       if (opts.out) {
         await savePlan(resolve(ctx.cwd, opts.out), plan);
-        o.err(`Saved the plan to ${opts.out}. To apply exactly this: smimesync apply ${opts.out}`);
+        const config = opts.config === DEFAULT_CONFIG_FILE ? "" : ` -c ${opts.config}`;
+        o.err(`Saved the plan to ${opts.out}. To apply exactly this: smimesync apply ${opts.out}${config}`);
       }
       if (trips.length > 0) {
         printGuardTrips(o, trips);
