@@ -109,6 +109,9 @@ function toDiagnostic(e: ErrorObject, file: string, map: SourceMap): Diagnostic 
           `${name} holds a literal secret; secrets never go into this file. Write \${env:NAME} (or \${file:PATH}) and set the value in the environment, then remove the secret from git history`,
         );
       }
+      if (e.schemaPath.startsWith("#/$defs/httpsUrl/")) {
+        return at(map.valueAt(path), `${name} must be an https:// URL (TLS is verified; plain http is never used)`);
+      }
       return at(map.valueAt(path), `${name} must match ${String(e.params.pattern)}`);
     case "maximum":
     case "minimum": {

@@ -83,25 +83,6 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
     checkFile(["directory", "tls", "caFile"], dir.tls.caFile, checkCertificateFile, "CA file");
   exists(["directory", "ldif"], dir.ldif, "LDIF file");
 
-  // Tenant endpoints.
-  if (isObj(tenant.endpoints)) {
-    for (const [name, value] of Object.entries(tenant.endpoints)) {
-      const v = str(value);
-      if (v === undefined) continue;
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(v);
-      } catch {
-        error(["tenant", "endpoints", name], `"${v}" is not a valid URL`);
-        continue;
-      }
-      if (parsed.protocol !== "https:")
-        error(
-          ["tenant", "endpoints", name],
-          `endpoint ${name} must use https (got ${parsed.protocol.replace(":", "")})`,
-        );
-    }
-  }
   exists(["tenant", "snapshot"], tenant.snapshot, "snapshot file");
 
   // Scope.

@@ -1,6 +1,3 @@
-// The config, turned into what each stage takes: the directory scope, reconcile's settings (with
-// repository certificate files read), and the safety guards. The only I/O is reading those files.
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { SafetySettings } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";

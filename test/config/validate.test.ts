@@ -148,7 +148,7 @@ policy:
     const found = await problems(yaml);
     expect(found).toEqual([
       expect.stringMatching(/^3:8: plain ldap:\/\/ would send the bind password in clear text/),
-      "12:12: endpoint graph must use https (got http)",
+      "12:12: tenant.endpoints.graph must be an https:// URL (TLS is verified; plain http is never used)",
       expect.stringMatching(/^18:11: "Staff" is not a valid distinguished name/),
     ]);
   });

@@ -60,7 +60,7 @@ export function repoAt(dir: string, git: SimpleGit = simpleGit({ baseDir: dir })
 }
 
 export function cert(n: number, mail: string): CertificateRef {
-  const hex = (len: number) => (n.toString(16).padStart(2, "0") + "ab").repeat(len).slice(0, len);
+  const hex = (len: number) => `${n.toString(16).padStart(2, "0")}ab`.repeat(len).slice(0, len);
   return {
     sha1: hex(40).toUpperCase(),
     sha256: `${n.toString(16).padStart(4, "0")}${"cd".repeat(30)}`,
