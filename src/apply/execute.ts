@@ -132,12 +132,24 @@ async function writeObject(
         );
       const values = { userCertificate: [] as Uint8Array[], userSMIMECertificate: [] as Uint8Array[] };
       for (const e of editsOf(changes, emptyValues())) values[e.attribute].push(...e.add);
-      await opts.tenant.createContact({
-        name: ref.name,
-        externalEmailAddress: ref.externalEmailAddress,
-        values,
-      });
-      return { ok: true };
+      try {
+        await opts.tenant.createContact({
+          name: ref.name,
+          externalEmailAddress: ref.externalEmailAddress,
+          values,
+        });
+        return { ok: true };
+      } catch (e) {
+        // Someone (or an earlier apply) created it since the plan: like any object changed since
+        // the plan, it is stale, and a new plan will see it. Other refusals fail this object only.
+        if (!(e instanceof SmimesyncError) || e.code === "TENANT_AUTH" || e.code === "TENANT_UNAVAILABLE")
+          throw e;
+        return {
+          ok: false,
+          reason: /already (exists|being used|in use)/i.test(e.message) ? "stale" : "error",
+          message: e.message,
+        };
+      }
     }
     default: {
       const never: never = ref;
