@@ -6,100 +6,25 @@
 //   render text and markdown (split for PR comments), and the plan file written and re-read
 // with the peak RSS during `plan`. Numbers are wall-clock on this machine; nothing here asserts.
 import "../src/certs/runtime.js";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Chalk } from "chalk";
 import { loadConfig } from "../src/config/load.js";
-import type { AdUser, DemoOrganisation } from "../src/demo/organisation.js";
-import { mailOf, OU } from "../src/demo/organisation.js";
-import { renderLdif } from "../src/demo/ldif-file.js";
-import { daysFrom, issueUserCertificate, makeIssuingCa, makeRootCa, pem } from "../src/demo/pki.js";
-import { renderSnapshot } from "../src/demo/snapshot-file.js";
 import { openBackends } from "../src/engine/backends.js";
 import { computePlan } from "../src/engine/plan-run.js";
 import { readObserved } from "../src/engine/read.js";
 import { directoryScope } from "../src/engine/settings.js";
 import { loadPlan, savePlan } from "../src/plan/plan-file.js";
 import { renderMarkdown, renderText, splitMarkdown } from "../src/plan/render/index.js";
-import { Chalk } from "chalk";
+import { writeOrganisation } from "./organisation.js";
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [1000, 5000, 20000];
 const NOW = new Date();
-
-async function organisation(n: number): Promise<{ org: DemoOrganisation; seconds: number }> {
-  const started = performance.now();
-  const at = (d: number) => daysFrom(NOW, d);
-  const root = await makeRootCa("CN=Bench Root CA", at(-3000), at(3000));
-  const issuing = await makeIssuingCa(root, "CN=Bench Issuing CA", at(-2000), at(2000));
-  const users: AdUser[] = [];
-  for (let i = 0; i < n; i++) {
-    const alias = `user${i}`;
-    const issue = (email: string, from: number, days: number) =>
-      issueUserCertificate(issuing, { cn: `User ${i}`, emails: [email], notBefore: at(from), notAfter: at(from + days) }).then((c) => c.der);
-    // A realistic mix: most users fine; some with an expired certificate beside the current one,
-    // some renewed (superseded), some with a certificate for another address, some with none.
-    const kind = i % 20;
-    const certs =
-      kind === 0
-        ? [await issue(mailOf(alias), -400, 365), await issue(mailOf(alias), -30, 365)]
-        : kind === 1
-          ? [await issue(mailOf(alias), -200, 730), await issue(mailOf(alias), -10, 730)]
-          : kind === 2
-            ? [await issue(`someone.else${i}@corp.example.com`, -30, 365)]
-            : kind === 3
-              ? []
-              : [await issue(mailOf(alias), -(i % 300), 730)];
-    const values = { userCertificate: certs, userSMIMECertificate: [] };
-    users.push({
-      sam: alias,
-      givenName: "User",
-      sn: String(i),
-      parent: OU.staff,
-      disabled: false,
-      groups: [],
-      values,
-      mirror: values,
-      story: "",
-    });
-  }
-  const org: DemoOrganisation = {
-    now: NOW,
-    users,
-    cloudMailboxes: [],
-    declared: [],
-    contacts: [],
-    pki: {
-      trustAnchors: [{ path: "pki/root.pem", text: pem("CERTIFICATE", root.der) }],
-      intermediates: [{ path: "pki/issuing.pem", text: pem("CERTIFICATE", issuing.der) }],
-      crls: [],
-    },
-  };
-  return { org, seconds: (performance.now() - started) / 1000 };
-}
-
-const CONFIG = `version: 1
-directory:
-  ldif: directory.ldif
-tenant:
-  snapshot: tenant.json
-scope:
-  ous:
-    - dn: ${OU.staff}
-policy:
-  trustAnchors: [pki/root.pem]
-  intermediates: [pki/issuing.pem]
-  publish:
-    userCertificate: true
-    userSMIMECertificate: derive
-  maxPerUser: 3
-  prune:
-    expired: true
-    superseded: true
-safety:
-  maxRemovals: 1000000
-  maxRemovalPercent: 100
-`;
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t = performance.now();
@@ -126,12 +51,7 @@ console.log(`smimesync bench: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, No
 for (const n of SIZES) {
   const dir = await mkdtemp(join(tmpdir(), "smimesync-bench-"));
   try {
-    const { org, seconds } = await organisation(n);
-    await mkdir(join(dir, "pki"));
-    await writeFile(join(dir, "directory.ldif"), renderLdif(org));
-    await writeFile(join(dir, "tenant.json"), renderSnapshot(org));
-    for (const f of [...org.pki.trustAnchors, ...org.pki.intermediates]) await writeFile(join(dir, f.path), f.text);
-    await writeFile(join(dir, "smimesync.yaml"), CONFIG);
+    const seconds = await writeOrganisation(dir, n, NOW);
     const loaded = await loadConfig("smimesync.yaml", dir);
 
     const read = await timed(async () => {
@@ -151,12 +71,16 @@ for (const n of SIZES) {
     const load = await timed(() => loadPlan(file));
     const row = `| ${n.toLocaleString("en")} | ${p.summary.publish + p.summary.remove} | ${(read.ms / 1000).toFixed(2)} s | ${(plan.ms / 1000).toFixed(2)} s | ${((plan.ms / n) * 1000).toFixed(0)} µs | ${plan.peakMiB.toFixed(0)} MiB | ${(text.ms / 1000).toFixed(2)} s | ${(md.ms / 1000).toFixed(2)} s (${md.value.length} parts) | ${(save.ms / 1000).toFixed(2)} s / ${(load.ms / 1000).toFixed(2)} s |`;
     rows.push(row);
-    console.log(`${n} users: generated in ${seconds.toFixed(1)} s (${read.value.directory?.length} AD objects read)`);
+    console.log(
+      `${n} users: generated in ${seconds.toFixed(1)} s (${read.value.directory?.length} AD objects read)`,
+    );
     console.log(row);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
-console.log("\n| users | changes | read (baseline) | plan | plan per user | peak RSS | text | markdown | plan file save / load |");
+console.log(
+  "\n| users | changes | read (baseline) | plan | plan per user | peak RSS | text | markdown | plan file save / load |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows) console.log(r);

@@ -1,0 +1,109 @@
+// The synthetic organisation of the benchmark: N users in AD (an LDIF export) and their synced
+// copies in the tenant (a snapshot), with real certificates from a test CA, and the config.
+// `npx tsx bench/organisation.ts DIR N` writes one to DIR, e.g. to profile `smimesync plan` on it.
+import "../src/certs/runtime.js";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { renderLdif } from "../src/demo/ldif-file.js";
+import type { AdUser, DemoOrganisation } from "../src/demo/organisation.js";
+import { mailOf, OU } from "../src/demo/organisation.js";
+import { daysFrom, issueUserCertificate, makeIssuingCa, makeRootCa, pem } from "../src/demo/pki.js";
+import { renderSnapshot } from "../src/demo/snapshot-file.js";
+
+async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisation; seconds: number }> {
+  const started = performance.now();
+  const at = (d: number) => daysFrom(NOW, d);
+  const root = await makeRootCa("CN=Bench Root CA", at(-3000), at(3000));
+  const issuing = await makeIssuingCa(root, "CN=Bench Issuing CA", at(-2000), at(2000));
+  const users: AdUser[] = [];
+  for (let i = 0; i < n; i++) {
+    const alias = `user${i}`;
+    const issue = (email: string, from: number, days: number) =>
+      issueUserCertificate(issuing, {
+        cn: `User ${i}`,
+        emails: [email],
+        notBefore: at(from),
+        notAfter: at(from + days),
+      }).then((c) => c.der);
+    // A realistic mix: most users fine; some with an expired certificate beside the current one,
+    // some renewed (superseded), some with a certificate for another address, some with none.
+    const kind = i % 20;
+    const certs =
+      kind === 0
+        ? [await issue(mailOf(alias), -400, 365), await issue(mailOf(alias), -30, 365)]
+        : kind === 1
+          ? [await issue(mailOf(alias), -200, 730), await issue(mailOf(alias), -10, 730)]
+          : kind === 2
+            ? [await issue(`someone.else${i}@corp.example.com`, -30, 365)]
+            : kind === 3
+              ? []
+              : [await issue(mailOf(alias), -(i % 300), 730)];
+    const values = { userCertificate: certs, userSMIMECertificate: [] };
+    users.push({
+      sam: alias,
+      givenName: "User",
+      sn: String(i),
+      parent: OU.staff,
+      disabled: false,
+      groups: [],
+      values,
+      mirror: values,
+      story: "",
+    });
+  }
+  const org: DemoOrganisation = {
+    now: NOW,
+    users,
+    cloudMailboxes: [],
+    declared: [],
+    contacts: [],
+    pki: {
+      trustAnchors: [{ path: "pki/root.pem", text: pem("CERTIFICATE", root.der) }],
+      intermediates: [{ path: "pki/issuing.pem", text: pem("CERTIFICATE", issuing.der) }],
+      crls: [],
+    },
+  };
+  return { org, seconds: (performance.now() - started) / 1000 };
+}
+
+const CONFIG = `version: 1
+directory:
+  ldif: directory.ldif
+tenant:
+  snapshot: tenant.json
+scope:
+  ous:
+    - dn: ${OU.staff}
+policy:
+  trustAnchors: [pki/root.pem]
+  intermediates: [pki/issuing.pem]
+  publish:
+    userCertificate: true
+    userSMIMECertificate: derive
+  maxPerUser: 3
+  prune:
+    expired: true
+    superseded: true
+safety:
+  maxRemovals: 1000000
+  maxRemovalPercent: 100
+`;
+
+/** Writes the organisation of `n` users into `dir`; returns the seconds it took to generate. */
+export async function writeOrganisation(dir: string, n: number, now: Date): Promise<number> {
+  const { org, seconds } = await organisation(n, now);
+  await mkdir(join(dir, "pki"), { recursive: true });
+  await writeFile(join(dir, "directory.ldif"), renderLdif(org));
+  await writeFile(join(dir, "tenant.json"), renderSnapshot(org));
+  for (const f of [...org.pki.trustAnchors, ...org.pki.intermediates])
+    await writeFile(join(dir, f.path), f.text);
+  await writeFile(join(dir, "smimesync.yaml"), CONFIG);
+  return seconds;
+}
+
+if (process.argv[1]?.endsWith("organisation.ts")) {
+  const [dir, n] = process.argv.slice(2);
+  if (!dir || !n) throw new Error("usage: tsx bench/organisation.ts DIR USERS");
+  const seconds = await writeOrganisation(dir, Number(n), new Date());
+  console.log(`wrote ${n} users to ${dir} in ${seconds.toFixed(1)} s`);
+}
