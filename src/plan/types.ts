@@ -3,6 +3,7 @@
 // `changes` (never a reason) to decide what to write.
 import type { CertAttribute } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
+import { REJECT_REASONS, type RejectReason } from "../model/reasons.js";
 import type { RecipientKind } from "../tenant/types.js";
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -26,23 +27,8 @@ export const PUBLISH_REASONS = [
 export type PublishReason = (typeof PUBLISH_REASONS)[number];
 
 /** Why a value is (or would be) removed: the policy's rejection codes plus selection outcomes. */
-export const REMOVE_REASONS = [
-  "malformed",
-  "expired",
-  "not-yet-valid",
-  "no-email-protection-eku",
-  "key-usage-unfit",
-  "weak-key",
-  "weak-signature",
-  "untrusted-issuer",
-  "revoked",
-  "email-mismatch",
-  "duplicate",
-  "superseded",
-  "over-limit",
-  "private-key",
-] as const;
-export type RemoveReason = (typeof REMOVE_REASONS)[number];
+export const REMOVE_REASONS = REJECT_REASONS;
+export type RemoveReason = RejectReason;
 
 export type ChangeReason = PublishReason | RemoveReason;
 

@@ -1,23 +1,9 @@
 // Reason codes: stable strings that explain a verdict (in plans, prune settings, `inspect`).
 // They explain; nothing downstream should branch on them except prune's per-reason switch.
+import { REJECT_REASONS, type RejectReason } from "../model/reasons.js";
 
-export const REASON_CODES = [
-  "malformed",
-  "expired",
-  "not-yet-valid",
-  "expiring-soon",
-  "no-email-protection-eku",
-  "key-usage-unfit",
-  "weak-key",
-  "weak-signature",
-  "untrusted-issuer",
-  "revoked",
-  "email-mismatch",
-  "duplicate",
-  "superseded",
-  "over-limit",
-  "private-key",
-] as const;
+// The verdicts' codes: every rejection reason, plus the one warning.
+export const REASON_CODES = [...REJECT_REASONS, "expiring-soon"] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** Reasons that make a certificate unfit on its own (selection adds duplicate/superseded/over-limit). */
@@ -25,7 +11,7 @@ export type CertificateReason = Exclude<
   ReasonCode,
   "expiring-soon" | "duplicate" | "superseded" | "over-limit"
 >;
-export type RejectReason = Exclude<ReasonCode, "expiring-soon">;
+export type { RejectReason };
 export type SelectionReason = "duplicate" | "superseded" | "over-limit";
 
 /**
