@@ -217,6 +217,12 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
         `publish exchange:mailbox/${mail("frank")} declared-in-repo @exchange`,
       ].sort(),
     );
+    // Secrets are resolved only inside the backends: never in the plan or the output.
+    const saved = await readFile(join(dir, "plan.json"), "utf8");
+    for (const secret of [sambaFacts().password, emu.app.clientSecret]) {
+      expect(saved).not.toContain(secret);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
     const text = await cli(["show", "plan.json"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Plan: 2 to publish, 3 to remove, across 5 recipients\./);
