@@ -26,7 +26,17 @@ export interface ExecuteOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ChangeOutcome[]> {
+export interface ExecuteResult {
+  /** One per planned change: applied, stale, failed, or skipped (never attempted). */
+  readonly outcomes: readonly ChangeOutcome[];
+  /**
+   * What stopped the run when a backend became unusable (connection lost, credentials rejected,
+   * retry budget spent): nothing new is started after it, and what was written stays reported.
+   */
+  readonly stoppedBy: unknown;
+}
+
+export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ExecuteResult> {
   const byAddress = new Map<string, PlannedChange[]>();
   for (const c of plan.changes) {
     const list = byAddress.get(c.address) ?? [];
@@ -35,13 +45,20 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Cha
   }
   const objects = plan.objects.filter((o) => byAddress.has(o.address));
   const outcomes: ChangeOutcome[] = [];
+  let stoppedBy: unknown;
   let done = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < objects.length) {
+    while (next < objects.length && stoppedBy === undefined) {
       const object = objects[next++] as PlanObject;
       const changes = byAddress.get(object.address) ?? [];
-      const result = await writeObject(object, changes, opts);
+      let result: WriteResult;
+      try {
+        result = await writeObject(object, changes, opts);
+      } catch (e) {
+        stoppedBy ??= e;
+        result = { ok: false, reason: "error", message: e instanceof Error ? e.message : String(e) };
+      }
       for (const c of changes) {
         outcomes.push(
           result.ok
@@ -57,7 +74,19 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Cha
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, objects.length)) }, worker));
-  return outcomes;
+  if (stoppedBy !== undefined) {
+    const reason = stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy);
+    for (const object of objects.slice(next)) {
+      for (const c of byAddress.get(object.address) ?? []) {
+        outcomes.push({
+          changeId: c.id,
+          outcome: "skipped",
+          message: `apply stopped before this object: ${reason}`,
+        });
+      }
+    }
+  }
+  return { outcomes, stoppedBy };
 }
 
 /**

@@ -110,7 +110,10 @@ function toDiagnostic(e: ErrorObject, file: string, map: SourceMap): Diagnostic 
         );
       }
       if (e.schemaPath.startsWith("#/$defs/httpsUrl/")) {
-        return at(map.valueAt(path), `${name} must be an https:// URL (TLS is verified; plain http is never used)`);
+        return at(
+          map.valueAt(path),
+          `${name} must be an https:// URL (TLS is verified; plain http is never used)`,
+        );
       }
       return at(map.valueAt(path), `${name} must match ${String(e.params.pattern)}`);
     case "maximum":

@@ -1,10 +1,9 @@
 // `apply` end to end: check that the plan still describes this config, repository and the guards,
 // then execute it object by object. The checks come before the first write, always.
-import { executePlan } from "../apply/execute.js";
+import { type ExecuteResult, executePlan } from "../apply/execute.js";
 import { checkGuards } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";
 import { SmimesyncError } from "../errors.js";
-import type { ChangeOutcome } from "../gitops/audit-record.js";
 import {
   assertBinding,
   type BindingVerdict,
@@ -64,7 +63,7 @@ export async function executeApply(
   loaded: LoadedConfig,
   plan: Plan,
   opts: ApplyOptions,
-): Promise<ChangeOutcome[]> {
+): Promise<ExecuteResult> {
   const backends = await openBackends(loaded, opts);
   try {
     return await executePlan(plan, {

@@ -63,12 +63,12 @@ export const applyCommand: CommandFactory = (ctx) =>
       for (const note of checked.notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
 
       const p = progress(o);
-      const outcomes = await executeApply(loaded, plan, {
+      const { outcomes, stoppedBy } = await executeApply(loaded, plan, {
         env: ctx.env,
         ...ctx.seams.backends,
         onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
       }).finally(() => p.done());
-      printOutcomes(o, plan, outcomes);
+      printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
 
       if (opts.audit && (await repoRoot(loaded.baseDir)) !== null) {
         const recorded = await recordApply({
@@ -83,6 +83,8 @@ export const applyCommand: CommandFactory = (ctx) =>
           `Audit record ${recorded.path} committed as ${recorded.commit.slice(0, 12)}${recorded.pushed ? " and pushed" : ""}.`,
         );
       }
+      // Reported after the audit record, so what was written before the stop is on record.
+      if (stoppedBy !== undefined) throw stoppedBy;
       ctx.setExitCode(outcomes.every((x) => x.outcome === "applied") ? EXIT_OK : EXIT_ERROR);
     });
 
@@ -123,7 +125,7 @@ async function planAndConfirm(
   return plan;
 }
 
-function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[]): void {
+function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[], stopped: boolean): void {
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
   const counts = { applied: 0, stale: 0, failed: 0, skipped: 0 };
   for (const x of outcomes) {
@@ -136,8 +138,12 @@ function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[]
       ),
     );
   }
-  const line = `Apply complete: ${counts.applied} applied, ${counts.stale} stale, ${counts.failed} failed.`;
-  o.out(counts.stale + counts.failed > 0 ? o.color.yellow(line) : o.color.green(line));
-  if (counts.stale > 0)
-    o.out("Stale objects changed since the plan: run `smimesync plan` again to see what they need now.");
+  const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : "";
+  const line = `Apply ${stopped ? "stopped" : "complete"}: ${counts.applied} applied, ${counts.stale} stale, ${counts.failed} failed${skipped}.`;
+  o.out(counts.stale + counts.failed + counts.skipped > 0 ? o.color.yellow(line) : o.color.green(line));
+  if (counts.stale + counts.failed + counts.skipped > 0) {
+    o.out(
+      "Run `smimesync plan` again: it plans only what is still needed (what was applied is not planned again).",
+    );
+  }
 }
