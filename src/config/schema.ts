@@ -1,31 +1,12 @@
 // JSON Schema validation of the config (schemas/config.schema.json is the single definition),
 // with ajv errors turned into located, readable messages.
-import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Diagnostic } from "../errors.js";
+import { compileSchema } from "../schemas/compile.js";
 import type { ConfigPath, SourceMap } from "./source-map.js";
 
-// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
-type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ??
-  (addFormatsModule as unknown as AddFormats);
-
-export const CONFIG_SCHEMA: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL("../../schemas/config.schema.json", import.meta.url), "utf8"),
-);
-
-const ajv = new Ajv2020({
-  allErrors: true,
-  verbose: true,
-  useDefaults: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-});
-addFormats(ajv, ["email"]);
-const validateFn = ajv.compile(CONFIG_SCHEMA);
+// verbose: the "unknown key" message lists the allowed keys from the failing schema.
+const validateFn = compileSchema("config", { verbose: true, useDefaults: true });
 
 /** Validates in place (filling in defaults) and returns every problem, located. */
 export function validateAgainstSchema(data: unknown, file: string, map: SourceMap): Diagnostic[] {

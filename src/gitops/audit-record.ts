@@ -1,11 +1,10 @@
 // The audit record of one apply (schemas/audit.schema.json): which plan, from which commit, run by
 // whom, in which pull request and workflow run, and what became of each change. Built purely from
 // the plan, apply's per-change outcomes and the environment; audit.ts writes and commits it.
-import { readFileSync } from "node:fs";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ValidateFunction } from "ajv/dist/2020.js";
 import type { CertAttribute } from "../model/attributes.js";
 import type { Authority, ChangeAction, Plan, PlannedChange } from "../plan/types.js";
+import { compileSchema } from "../schemas/compile.js";
 import { version as toolVersion } from "../version.js";
 import type { GitHubRun } from "./github-env.js";
 
@@ -206,25 +205,11 @@ export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 12) : id;
 }
 
-// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
-type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ??
-  (addFormatsModule as unknown as AddFormats);
-
-export const AUDIT_SCHEMA: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL("../../schemas/audit.schema.json", import.meta.url), "utf8"),
-);
-
-let validator: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
+let validator: ValidateFunction | undefined;
 
 /** Schema check of a record read back from git (hand edits, newer format versions). */
 export function auditRecordProblems(data: unknown): string[] {
-  if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv, ["date-time"]);
-    validator = ajv.compile(AUDIT_SCHEMA);
-  }
+  validator ??= compileSchema("audit");
   if (validator(data)) return [];
   const errors = (validator.errors ?? []) as { instancePath: string; message?: string }[];
   return errors.map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);

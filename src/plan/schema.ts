@@ -1,31 +1,14 @@
 // JSON Schema validation of plan documents (schemas/plan.schema.json is the single definition),
 // with ajv's errors turned into one readable line each, named by JSON path.
-import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject } from "ajv/dist/2020.js";
+import { compileSchema, readSchema } from "../schemas/compile.js";
 import type { PlanDocument } from "./types.js";
 
-// ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
-type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ??
-  (addFormatsModule as unknown as AddFormats);
-
-export const PLAN_SCHEMA: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL("../../schemas/plan.schema.json", import.meta.url), "utf8"),
-);
+export const PLAN_SCHEMA = readSchema("plan");
 
 // discriminator: an ObjectRef of the wrong shape is reported against its own `type`, not as three
 // failed oneOf branches.
-const ajv = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-  discriminator: true,
-});
-addFormats(ajv, ["date-time"]);
-const validateFn = ajv.compile<PlanDocument>(PLAN_SCHEMA);
+const validateFn = compileSchema<PlanDocument>("plan", { discriminator: true });
 
 /** Every schema problem of `data`, one line each, e.g. `changes[3].action must be one of: ...`. */
 export function planSchemaProblems(data: unknown): string[] {

@@ -1,8 +1,7 @@
 // The tenant snapshot file (schemas/snapshot.schema.json): parse with validation, convert to and
 // from the model, serialise deterministically so a rewritten file diffs cleanly in git.
-import { readFileSync } from "node:fs";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { SmimesyncError } from "../../errors.js";
+import { compileSchema } from "../../schemas/compile.js";
 import type { CloudUser, ExchangeRecipient, RecipientKind } from "../types.js";
 
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -41,14 +40,7 @@ export interface SnapshotDocument {
   readonly recipients: readonly SnapshotRecipient[];
 }
 
-const SCHEMA: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL("../../../schemas/snapshot.schema.json", import.meta.url), "utf8"),
-);
-const validate = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  allowUnionTypes: true,
-}).compile<SnapshotDocument>(SCHEMA);
+const validate = compileSchema<SnapshotDocument>("snapshot");
 
 export function parseSnapshot(text: string, file: string): SnapshotDocument {
   let data: unknown;
