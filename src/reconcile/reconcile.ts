@@ -78,6 +78,14 @@ export function reconcile(
         message: `Entra ID reports a provisioning error${e?.propertyCausingError ? ` on ${e.propertyCausingError}` : ""}${e?.category ? ` (${e.category})` : ""}`,
       });
     }
+    if (cloud && cloud.onPremisesSyncEnabled !== true) {
+      // Joined, but Entra Connect no longer carries this user up: what is written in AD stays there.
+      warnings.push({
+        code: "sync-disabled",
+        address,
+        message: `the Entra ID user ${cloud.userPrincipalName} is not synchronised from AD (onPremisesSyncEnabled ${String(cloud.onPremisesSyncEnabled)}); certificates written in AD will not reach Exchange Online`,
+      });
+    }
     const mirror = cloud ? exchangeById.get(cloud.id) : undefined;
     if (mirror) drift.push(...mirrorDrift(address, ad.values, mirror.values));
     managed.push({

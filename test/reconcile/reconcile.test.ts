@@ -254,6 +254,18 @@ describe("reconcile", () => {
     expect(r.inScope).toBe(3);
   });
 
+  it("warns when the joined cloud user is no longer synchronised from AD", async () => {
+    const ad = adUser("ria");
+    const r = await run({
+      directory: [ad],
+      cloudUsers: [syncedCloudUser(ad, { onPremisesSyncEnabled: false })],
+      exchange: [],
+    });
+    expect(r.warnings.map((w) => `${w.code} ${w.address}`)).toEqual([
+      "sync-disabled ad:user/ria@corp.example",
+    ]);
+  });
+
   it("with 16 values on one user: keeps maxPerUser newest, drops renewals as superseded, flags the blocked sync", async () => {
     // Each certificate also names its own alias, so none is a renewal of another: over-limit applies.
     const aliases = Array.from({ length: 15 }, (_, i) => `lea.${i}@corp.example`);
