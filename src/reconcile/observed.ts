@@ -1,4 +1,5 @@
 // The observed state reconcile works on: everything the backends returned, already read.
+import type { ScopePattern } from "../directory/pattern.js";
 import type { DirectoryRecipient } from "../directory/types.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
@@ -15,11 +16,6 @@ export interface Fingerprinter {
   directory(r: DirectoryRecipient): ObjectFingerprint;
   exchange(r: ExchangeRecipient): ObjectFingerprint;
 }
-
-export type ScopePattern = {
-  readonly attribute: "userPrincipalName" | "sAMAccountName" | "mail";
-  readonly match: string;
-};
 
 /** The parts of the config reconcile needs, with files already read. */
 export interface ReconcileSettings {

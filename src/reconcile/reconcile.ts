@@ -7,30 +7,25 @@ import { passesPatterns } from "../directory/pattern.js";
 import type { DirectoryRecipient } from "../directory/types.js";
 import {
   type AttributeValues,
-  type CertAttribute,
   emptyValues,
   MAX_VALUE_BYTES,
   MAX_VALUES_PER_ATTRIBUTE,
 } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
-import type { ChangeInput } from "../plan/assemble.js";
+import type { ChangeInput, PlanInput } from "../plan/assemble.js";
 import type { Authority, DriftItem, ObjectKind, ObjectRef, PlanObject, PlanWarning } from "../plan/types.js";
 import { valueDigest, valueFields } from "../plan/value.js";
 import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
 import { directoryAddress, exchangeAddress, smtpAddresses } from "./addresses.js";
 import { mirrorDrift } from "./drift.js";
-import type { Fingerprinter, ObservedState, ReconcileSettings, ScopePattern } from "./observed.js";
+import type { Fingerprinter, ObservedState, ReconcileSettings } from "./observed.js";
 import type { Candidate, PolicyPort } from "./ports.js";
 
-export interface ReconcileResult {
-  readonly objects: readonly PlanObject[];
-  readonly changes: readonly ChangeInput[];
-  readonly wouldRemove: readonly ChangeInput[];
-  readonly drift: readonly DriftItem[];
-  readonly warnings: readonly PlanWarning[];
-  /** Recipients managed (the base of the percentage guard). */
-  readonly inScope: number;
-}
+/** What reconcile decides: the plan's content, before assemblePlan names, sorts and counts it. */
+export type ReconcileResult = Pick<
+  PlanInput,
+  "objects" | "changes" | "wouldRemove" | "drift" | "warnings" | "inScope"
+>;
 
 /** A recipient smimesync manages, at its authority. */
 interface Managed {
@@ -344,5 +339,3 @@ function indexBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map
   }
   return map;
 }
-
-export type { CertAttribute, ScopePattern };
