@@ -18,7 +18,8 @@ import { safetySettings } from "./settings.js";
 export interface ApplyPreflight {
   /** Lines to show the admin (binding warnings outside CI, or the binding summary). */
   readonly notes: readonly string[];
-  readonly binding: BindingVerdict;
+  /** Null for a plan computed in this same run: it is bound to the tree by construction. */
+  readonly binding: BindingVerdict | null;
 }
 
 /** Everything apply checks before writing; throws a SmimesyncError saying how to proceed. */
@@ -26,18 +27,23 @@ export async function preflight(
   loaded: LoadedConfig,
   plan: Plan,
   env: NodeJS.ProcessEnv,
+  /** A plan file (reviewed elsewhere, perhaps on another commit), or a plan made in this run. */
+  origin: "file" | "this-run",
 ): Promise<ApplyPreflight> {
   if (plan.source.configHash !== loaded.hash) {
     throw new SmimesyncError("PLAN_STALE", `${loaded.displayPath} has changed since this plan was made`, {
       hint: "Run `smimesync plan` again with the current config, review it, and apply the new plan.",
     });
   }
-  const binding = await checkPlanBinding(plan, {
-    repoDir: loaded.baseDir,
-    ...planInputsOf(loaded),
-    ci: env.CI === "true" || env.GITHUB_ACTIONS === "true",
-  });
-  assertBinding(binding);
+  const binding =
+    origin === "file"
+      ? await checkPlanBinding(plan, {
+          repoDir: loaded.baseDir,
+          ...planInputsOf(loaded),
+          ci: env.CI === "true" || env.GITHUB_ACTIONS === "true",
+        })
+      : null;
+  if (binding) assertBinding(binding);
   const trips = checkGuards(plan, safetySettings(loaded), { directoryObjects: null });
   if (trips.length > 0) {
     throw new SmimesyncError(
@@ -48,9 +54,11 @@ export async function preflight(
   }
   return {
     notes:
-      binding.kind === "bound"
-        ? describeBinding(binding)
-        : describeBinding(binding).map((l) => `warning: ${l}`),
+      binding === null
+        ? []
+        : binding.kind === "bound"
+          ? describeBinding(binding)
+          : describeBinding(binding).map((l) => `warning: ${l}`),
     binding,
   };
 }

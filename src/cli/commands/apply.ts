@@ -59,7 +59,7 @@ export const applyCommand: CommandFactory = (ctx) =>
         ctx.setExitCode(EXIT_OK);
         return;
       }
-      const checked = await preflight(loaded, plan, ctx.env);
+      const checked = await preflight(loaded, plan, ctx.env, file ? "file" : "this-run");
       for (const note of checked.notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
 
       const p = progress(o);
