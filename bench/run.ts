@@ -4,19 +4,25 @@
 //   read   reading both sides only (the baseline: what any tool must pay to look at the data)
 //   plan   the whole `plan`: read, parse and judge every certificate, reconcile, assemble
 //   render text and markdown (split for PR comments), and the plan file written and re-read
+//   apply  `executeApply` of that plan on a copy of the files: the writes land in the LDIF
+//          directory (the users are synced, so AD is their authority); and the same organisation
+//          made cloud-only (no directory, `scope.cloudOnly`), planned and applied on the snapshot
 // with the peak RSS during `plan`. Numbers are wall-clock on this machine; nothing here asserts.
 import "../src/certs/runtime.js";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Chalk } from "chalk";
-import { loadConfig } from "../src/config/load.js";
+import { type LoadedConfig, loadConfig } from "../src/config/load.js";
+import { executeApply } from "../src/engine/apply-run.js";
 import { openBackends } from "../src/engine/backends.js";
 import { computePlan } from "../src/engine/plan-run.js";
 import { readObserved } from "../src/engine/read.js";
 import { directoryScope } from "../src/engine/settings.js";
 import { loadPlan, savePlan } from "../src/plan/plan-file.js";
 import { renderMarkdown, renderText, splitMarkdown } from "../src/plan/render/index.js";
+import type { Plan } from "../src/plan/types.js";
+import { parseSnapshot, serializeSnapshot } from "../src/tenant/snapshot/snapshot-format.js";
 import { writeOrganisation } from "./organisation.js";
 
 const sizes = process.argv
@@ -46,6 +52,36 @@ async function peakRss<T>(f: () => Promise<T>): Promise<{ value: T; ms: number; 
   }
 }
 
+/** executeApply of `plan` on `loaded`; returns the time and the objects written. */
+async function applyTimed(loaded: LoadedConfig, plan: Plan): Promise<{ ms: number; applied: number }> {
+  const { value, ms } = await timed(() => executeApply(loaded, plan, { env: {} }));
+  if (value.stoppedBy !== undefined) throw value.stoppedBy;
+  const notApplied = value.outcomes.filter((o) => o.outcome !== "applied");
+  if (notApplied.length > 0) throw new Error(`apply: ${notApplied.length} changes not applied`);
+  return { ms, applied: value.outcomes.length };
+}
+
+/**
+ * The organisation in `dir` turned cloud-only in `to`: every recipient's authority becomes
+ * Exchange Online, so applying its plan writes the tenant snapshot.
+ */
+async function cloudOnlyCopy(dir: string, to: string): Promise<LoadedConfig> {
+  await cp(join(dir, "pki"), join(to, "pki"), { recursive: true });
+  const file = join(dir, "tenant.json");
+  const doc = parseSnapshot(await readFile(file, "utf8"), file);
+  const cloud = {
+    ...doc,
+    users: doc.users.map((u) => ({ ...u, onPremisesSyncEnabled: null, onPremisesImmutableId: null })),
+    recipients: doc.recipients.map((r) => ({ ...r, isDirSynced: false })),
+  };
+  await writeFile(join(to, "tenant.json"), serializeSnapshot(cloud));
+  const config = (await readFile(join(dir, "smimesync.yaml"), "utf8"))
+    .replace(/^directory:\n(?: {2}.*\n)+/m, "")
+    .replace(/^scope:\n(?: {2}.*\n)+/m, "scope:\n  cloudOnly: true\n");
+  await writeFile(join(to, "smimesync.yaml"), config);
+  return loadConfig("smimesync.yaml", to);
+}
+
 const rows: string[] = [];
 console.log(`smimesync bench: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}`);
 for (const n of SIZES) {
@@ -69,7 +105,25 @@ for (const n of SIZES) {
     const file = join(dir, "plan.json");
     const save = await timed(() => savePlan(file, p));
     const load = await timed(() => loadPlan(file));
-    const row = `| ${n.toLocaleString("en")} | ${p.summary.publish + p.summary.remove} | ${(read.ms / 1000).toFixed(2)} s | ${(plan.ms / 1000).toFixed(2)} s | ${((plan.ms / n) * 1000).toFixed(0)} µs | ${plan.peakMiB.toFixed(0)} MiB | ${(text.ms / 1000).toFixed(2)} s | ${(md.ms / 1000).toFixed(2)} s (${md.value.length} parts) | ${(save.ms / 1000).toFixed(2)} s / ${(load.ms / 1000).toFixed(2)} s |`;
+
+    // Apply on copies, so that every size starts from the same files.
+    const ldifCopy = `${dir}-ldif`;
+    await cp(dir, ldifCopy, { recursive: true });
+    const cloudDir = `${dir}-cloud`;
+    let ldifApply: { ms: number; applied: number };
+    let snapshotApply: { ms: number; applied: number };
+    try {
+      ldifApply = await applyTimed(await loadConfig("smimesync.yaml", ldifCopy), p);
+      await mkdir(cloudDir);
+      const cloud = await cloudOnlyCopy(dir, cloudDir);
+      const cloudPlan = await computePlan(cloud, { env: {}, now: NOW });
+      snapshotApply = await applyTimed(cloud, cloudPlan.plan);
+    } finally {
+      await rm(ldifCopy, { recursive: true, force: true });
+      await rm(cloudDir, { recursive: true, force: true });
+    }
+    const applyCell = (a: { ms: number; applied: number }) => `${(a.ms / 1000).toFixed(2)} s (${a.applied})`;
+    const row = `| ${n.toLocaleString("en")} | ${p.summary.publish + p.summary.remove} | ${(read.ms / 1000).toFixed(2)} s | ${(plan.ms / 1000).toFixed(2)} s | ${((plan.ms / n) * 1000).toFixed(0)} µs | ${plan.peakMiB.toFixed(0)} MiB | ${(text.ms / 1000).toFixed(2)} s | ${(md.ms / 1000).toFixed(2)} s (${md.value.length} parts) | ${(save.ms / 1000).toFixed(2)} s / ${(load.ms / 1000).toFixed(2)} s | ${applyCell(ldifApply)} | ${applyCell(snapshotApply)} |`;
     rows.push(row);
     console.log(
       `${n} users: generated in ${seconds.toFixed(1)} s (${read.value.directory?.length} AD objects read)`,
@@ -80,7 +134,7 @@ for (const n of SIZES) {
   }
 }
 console.log(
-  "\n| users | changes | read (baseline) | plan | plan per user | peak RSS | text | markdown | plan file save / load |",
+  "\n| users | changes | read (baseline) | plan | plan per user | peak RSS | text | markdown | plan file save / load | apply LDIF (changes) | apply snapshot, cloud-only (changes) |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows) console.log(r);
