@@ -17,7 +17,7 @@ export interface RecipientView {
 
 /**
  * Recipients with changes first, then those with only would-remove notes, each group by address;
- * within a recipient, the plan's own order (attribute, removals before publications).
+ * within a recipient, in reading order (attribute, removals first, by reason, newest first).
  */
 export function recipientViews(plan: Plan): {
   readonly changed: RecipientView[];
@@ -41,8 +41,8 @@ export function recipientViews(plan: Plan): {
       ([address, e]): RecipientView => ({
         address,
         object: objects.get(address),
-        changes: e.changes,
-        notes: e.notes,
+        changes: [...e.changes].sort(readingOrder),
+        notes: [...e.notes].sort(readingOrder),
         publish: e.changes.filter((c) => c.action === "publish").length,
         remove: e.changes.filter((c) => c.action === "remove").length,
       }),
@@ -51,6 +51,22 @@ export function recipientViews(plan: Plan): {
     changed: views.filter((v) => v.changes.length > 0),
     notesOnly: views.filter((v) => v.changes.length === 0),
   };
+}
+
+const ATTRIBUTE_RANK: Readonly<Record<string, number>> = { userCertificate: 0, userSMIMECertificate: 1 };
+
+/**
+ * How a recipient's changes read best: by attribute, removals first, grouped by reason, newest
+ * certificate first. Display only; the plan's own order (and so its id) is assemblePlan's.
+ */
+function readingOrder(a: PlannedChange, b: PlannedChange): number {
+  return (
+    (ATTRIBUTE_RANK[a.attribute] ?? 0) - (ATTRIBUTE_RANK[b.attribute] ?? 0) ||
+    (a.action === b.action ? 0 : a.action === "remove" ? -1 : 1) ||
+    (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0) ||
+    (b.certificate?.notAfter ?? "").localeCompare(a.certificate?.notAfter ?? "") ||
+    (a.valueSha256 < b.valueSha256 ? -1 : a.valueSha256 > b.valueSha256 ? 1 : 0)
+  );
 }
 
 export function recipientName(view: RecipientView): string {
