@@ -1,21 +1,64 @@
 // The directory read from an LDIF export (offline review, demos, air-gapped sites). Same
-// interface and scope semantics as the LDAP backend; a write re-reads the file, applies the
-// add / delete with LDAP's rules, and replaces the file atomically (temporary file + rename), so a
-// reader never sees half a file and a crash leaves the old one.
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { SmimesyncError } from "../errors.js";
+// interface and scope semantics as the LDAP backend. The parsed file stays in memory; a write
+// checks the object against the file's current content (re-read only when the file changed on
+// disk), applies the add / delete with LDAP's rules in memory, and the file is saved in batches,
+// atomically, by BatchedFile (its header states the consistency rules): applying N objects costs
+// O(N), a reader never sees half a file, and a crash leaves a consistent file holding a prefix of
+// the writes. Records not written keep their bytes.
 import type { AttributeEdit } from "../model/attributes.js";
-import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
+import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "../tenant/snapshot/batched-file.js";
 import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
-import { type RawEntry, type SourceAnchorAttribute, toRecipient } from "./entry.js";
-import { attributeKey, type LdifDocument, type LdifRecord, parseLdif, renderLdif } from "./ldif.js";
+import { type RawEntry, recipientKind, type SourceAnchorAttribute, toRecipient } from "./entry.js";
+import { guidToText } from "./guid.js";
+import {
+  attributeKey,
+  type LdifDocument,
+  type LdifRecord,
+  parseLdif,
+  renderLdif,
+  serializeRecord,
+} from "./ldif.js";
 import { Membership } from "./ldif-membership.js";
 import { acceptRecipient, assertScopeNotEmpty } from "./scope.js";
 import type { Directory, DirectoryObjectRef, DirectoryRecipient, DirectoryScope } from "./types.js";
-import { applyValueChanges, guardWrite } from "./write-guard.js";
+import { type ApplyValues, applyValueChanges, guardWrite } from "./write-guard.js";
+
+/** The file as this process holds it. */
+interface LdifState {
+  readonly doc: LdifDocument;
+  /** objectGUID (canonical text) -> its record; the first one should an export repeat a GUID. */
+  readonly byGuid: ReadonlyMap<string, LdifRecord>;
+  /**
+   * Records written since the file was read, with their serialisation (made once per write, as
+   * every save renders them all): a save keeps every other line byte for byte.
+   */
+  readonly changed: Map<LdifRecord, readonly string[]>;
+}
+
+const LDIF_CODEC: DocumentCodec<LdifState> = {
+  noun: "LDIF directory",
+  parse(text, path) {
+    const doc = parseLdif(text, path);
+    const byGuid = new Map<string, LdifRecord>();
+    for (const record of doc.records) {
+      const guid = guidOf(record);
+      if (guid !== undefined && !byGuid.has(guid)) byGuid.set(guid, record);
+    }
+    return { doc, byGuid, changed: new Map() };
+  },
+  render: (state) =>
+    renderLdif(state.doc, new Set(state.changed.keys()), (r) => state.changed.get(r) ?? serializeRecord(r)),
+};
+
+/** The GUID by which toRecipient would know the record, without building the whole recipient. */
+function guidOf(record: LdifRecord): string | undefined {
+  const guid = record.attributes.get("objectguid")?.values[0];
+  if (guid === undefined || guid.length !== 16 || recipientKind(rawEntry(record)) === undefined)
+    return undefined;
+  return guidToText(guid);
+}
 
 export function rawEntry(record: LdifRecord): RawEntry {
   return { dn: record.dn, attributes: new Map([...record.attributes].map(([k, a]) => [k, a.values])) };
@@ -31,26 +74,27 @@ function normalizedWithParent(dn: string): { self: string; parent: string | unde
 
 export class LdifDirectory implements Directory {
   readonly description: string;
-  readonly #path: string;
+  readonly #file: BatchedFile<LdifState>;
   readonly #sourceAnchor: SourceAnchorAttribute;
-  #doc: LdifDocument;
-  /** Writes one at a time: each re-reads the file the previous one wrote. */
-  #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, doc: LdifDocument, sourceAnchor: SourceAnchorAttribute) {
-    this.#path = path;
-    this.#doc = doc;
+  private constructor(file: BatchedFile<LdifState>, sourceAnchor: SourceAnchorAttribute) {
+    this.#file = file;
     this.#sourceAnchor = sourceAnchor;
-    this.description = path;
+    this.description = file.path;
   }
 
-  static async open(path: string, sourceAnchor: SourceAnchorAttribute): Promise<LdifDirectory> {
-    return new LdifDirectory(path, await load(path), sourceAnchor);
+  /** `options` tune when writes are saved (tests); the defaults suit every real use. */
+  static async open(
+    path: string,
+    sourceAnchor: SourceAnchorAttribute,
+    options: BatchOptions = {},
+  ): Promise<LdifDirectory> {
+    return new LdifDirectory(await BatchedFile.open(path, LDIF_CODEC, options), sourceAnchor);
   }
 
   async *readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient> {
     assertScopeNotEmpty(scope);
-    const entries = this.#doc.records.map(rawEntry);
+    const entries = this.#file.doc.doc.records.map(rawEntry);
     const membership = new Membership(entries);
     const groupMembers = scope.groups.map((g) => membership.membersOf(g.dn, g.nested));
     const ous = scope.ous.map((ou) => ({ dn: normalizeDn(ou.dn), oneLevel: ou.scope === "one-level" }));
@@ -66,8 +110,9 @@ export class LdifDirectory implements Directory {
     }
   }
 
+  /** From memory, this process's unsaved writes included; writeValues re-checks against the file. */
   async readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined> {
-    return this.#find(this.#doc, ref)?.recipient;
+    return this.#find(this.#file.doc, ref)?.recipient;
   }
 
   fingerprint(recipient: DirectoryRecipient): ObjectFingerprint {
@@ -81,29 +126,27 @@ export class LdifDirectory implements Directory {
     edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
-    const run = this.#queue.then(() => this.#write(ref, edits, expected));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#file.exclusive((state) => this.#write(state, ref, edits, expected));
   }
 
-  async close(): Promise<void> {
-    await this.#queue;
+  /** Saves the writes still in memory; a failure is a SmimesyncError (FILE_UNWRITABLE, PLAN_STALE). */
+  close(): Promise<void> {
+    return this.#file.close();
   }
 
-  async #write(
+  /** Runs alone, on the file's current content (see BatchedFile.exclusive). */
+  #write(
+    state: LdifState,
     ref: DirectoryObjectRef,
     edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
-  ): Promise<WriteResult> {
-    // Re-read: the file is the directory, and someone may have edited it since it was opened.
-    const doc = await load(this.#path);
-    this.#doc = doc;
-    const found = this.#find(doc, ref);
+  ): WriteResult {
+    const found = this.#find(state, ref);
     if (found === undefined) {
       return {
         ok: false,
         reason: "not-found",
-        message: `${ref.dn} (objectGUID ${ref.objectGuid}) is not in ${this.#path}`,
+        message: `${ref.dn} (objectGUID ${ref.objectGuid}) is not in ${this.#file.path}`,
       };
     }
     const { record, recipient } = found;
@@ -111,66 +154,61 @@ export class LdifDirectory implements Directory {
     if (refused !== undefined) return refused;
     if (edits.every((e) => e.add.length === 0 && e.remove.length === 0)) return WRITE_OK;
     // All edits or none, like one LDAP modify.
-    const results = edits.map((e) => ({
-      e,
-      next: applyValueChanges(
-        record.attributes.get(attributeKey(e.attribute))?.values ?? [],
-        e.add,
-        e.remove,
-      ),
-    }));
+    const results = nextValues(record, edits);
     for (const { next } of results)
       if (!next.ok) return { ok: false, reason: "stale", message: `${record.dn}: ${next.message}` };
-    for (const { e, next } of results) {
-      if (!next.ok) continue;
-      const key = attributeKey(e.attribute);
-      if (next.values.length === 0) record.attributes.delete(key);
-      else {
-        const existing = record.attributes.get(key);
-        if (existing) existing.values = next.values;
-        else record.attributes.set(key, { name: e.attribute, values: next.values });
-      }
-    }
-    await writeAtomically(this.#path, renderLdif(doc, new Set([record])));
-    this.#doc = await load(this.#path);
+    setValues(record, results);
+    state.changed.set(record, serializeRecord(record));
+    this.#file.written({
+      label: record.dn,
+      replay: (fresh) => {
+        // Only onto the object as this write found it: anything else would undo the other edit.
+        const again = this.#find(fresh, ref);
+        if (again === undefined) return "no longer in the file";
+        if (!sameFingerprint(this.fingerprint(again.recipient), expected))
+          return "its certificates were changed";
+        const replayed = nextValues(again.record, edits);
+        if (replayed.some(({ next }) => !next.ok)) return "its certificates were changed";
+        setValues(again.record, replayed);
+        fresh.changed.set(again.record, serializeRecord(again.record));
+        return undefined;
+      },
+    });
     return WRITE_OK;
   }
 
   #find(
-    doc: LdifDocument,
+    state: LdifState,
     ref: DirectoryObjectRef,
   ): { record: LdifRecord; recipient: DirectoryRecipient } | undefined {
-    for (const record of doc.records) {
-      const recipient = toRecipient(rawEntry(record), this.#sourceAnchor);
-      if (recipient !== undefined && recipient.objectGuid === ref.objectGuid.toLowerCase())
-        return { record, recipient };
+    const record = state.byGuid.get(ref.objectGuid.toLowerCase());
+    const recipient = record && toRecipient(rawEntry(record), this.#sourceAnchor);
+    return record && recipient ? { record, recipient } : undefined;
+  }
+}
+
+function nextValues(
+  record: LdifRecord,
+  edits: readonly AttributeEdit[],
+): { readonly e: AttributeEdit; readonly next: ApplyValues }[] {
+  return edits.map((e) => ({
+    e,
+    next: applyValueChanges(record.attributes.get(attributeKey(e.attribute))?.values ?? [], e.add, e.remove),
+  }));
+}
+
+function setValues(
+  record: LdifRecord,
+  results: readonly { readonly e: AttributeEdit; readonly next: ApplyValues }[],
+): void {
+  for (const { e, next } of results) {
+    if (!next.ok) continue;
+    const key = attributeKey(e.attribute);
+    if (next.values.length === 0) record.attributes.delete(key);
+    else {
+      const existing = record.attributes.get(key);
+      if (existing) existing.values = next.values;
+      else record.attributes.set(key, { name: e.attribute, values: next.values });
     }
-    return undefined;
   }
-}
-
-async function load(path: string): Promise<LdifDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new SmimesyncError("FILE_UNREADABLE", `cannot read the LDIF directory ${path}`, { cause: e });
-  }
-  return parseLdif(text, path);
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const mode = (await stat(path)).mode & 0o777;
-  const handle = await open(tmp, "wx", mode);
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  await rename(tmp, path);
 }

@@ -172,15 +172,28 @@ export function serializeRecord(record: LdifRecord): string[] {
   return out;
 }
 
-/** The document's text with the given records re-serialized and all other lines as they were. */
-export function renderLdif(doc: LdifDocument, changed: ReadonlySet<LdifRecord>): string {
+/**
+ * The document's text with the given records re-serialized and all other lines as they were.
+ * `lines` serialises a changed record; a caller that saves often passes its cached serialisation.
+ */
+export function renderLdif(
+  doc: LdifDocument,
+  changed: ReadonlySet<LdifRecord>,
+  lines: (record: LdifRecord) => readonly string[] = serializeRecord,
+): string {
   const out: string[] = [];
   let line = 0;
+  // Line by line, not push(...lines): spreading a large export's lines (hundreds of thousands)
+  // into arguments overflows the call stack.
+  const copy = (from: number, to: number) => {
+    for (let i = from; i < to; i++) out.push(doc.lines[i] as string);
+  };
   for (const record of doc.records) {
     if (!changed.has(record)) continue;
-    out.push(...doc.lines.slice(line, record.firstLine), ...serializeRecord(record));
+    copy(line, record.firstLine);
+    for (const l of lines(record)) out.push(l);
     line = record.endLine;
   }
-  out.push(...doc.lines.slice(line));
+  copy(line, doc.lines.length);
   return out.join(doc.eol) + doc.eol;
 }

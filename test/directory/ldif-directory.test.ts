@@ -145,6 +145,7 @@ describe("LdifDirectory", () => {
         d.fingerprint(a2),
       ),
     ).toEqual({ ok: true });
+    await d.close(); // writes are saved in batches, at the latest when the backend is closed
     const text = await readFile(path, "utf8");
     expect(text).toContain(`userCertificate:: ${b64(C2)}`);
     expect(text).toContain(`userSMIMECertificate:: ${b64(C2)}`);

@@ -102,6 +102,7 @@ it("a write rewrites the file atomically and leaves no temporary file", async ()
   // Serialised: the second write re-reads the file and sees the first one's change.
   expect(results[0]).toEqual({ ok: true });
   expect(!results[1]?.ok && results[1]?.reason).toBe("stale");
+  await tenant.close(); // writes are saved in batches, at the latest when the backend is closed
   expect(readdirSync(dir)).toEqual(["tenant.json"]);
   const reread = parseSnapshot(readFileSync(file, "utf8"), file);
   expect(reread.recipients[0]?.userSMIMECertificate).toEqual([Buffer.from(added).toString("base64")]);
@@ -135,6 +136,7 @@ it("creates contacts into the file", async () => {
     externalEmailAddress: "p@fabrikam.example",
     values: emptyValues(),
   });
+  await tenant.close();
   const reread = parseSnapshot(readFileSync(file, "utf8"), file);
   expect(reread.recipients.map((r) => r.identity)).toContain(created.identity);
 });

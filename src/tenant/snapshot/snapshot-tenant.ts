@@ -1,9 +1,10 @@
 // The tenant as a JSON file, for review without credentials, demos and air-gapped sites. It
 // behaves like the live tenant where that matters to a plan: synced recipients refuse writes
-// with Exchange's message, the 15-value and 32 KiB limits hold, and every write re-reads the
-// file, checks the fingerprint and rewrites the file atomically.
+// with Exchange's message, the 15-value and 32 KiB limits hold, and every write checks the
+// fingerprint against the file's current content. The parsed file stays in memory and is saved
+// in batches, atomically, by BatchedFile (its header states the consistency rules), so applying
+// N objects costs O(N).
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { SmimesyncError } from "../../errors.js";
 import type { AttributeEdit } from "../../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../../model/fingerprint.js";
@@ -18,7 +19,7 @@ import type {
   UserDelta,
 } from "../types.js";
 import { editAllValues, editValues, writeScopeMessage } from "../value-edit.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "./batched-file.js";
 import {
   parseSnapshot,
   recipientFromSnapshot,
@@ -29,55 +30,69 @@ import {
   userFromSnapshot,
 } from "./snapshot-format.js";
 
-export async function openSnapshotTenant(path: string): Promise<SnapshotTenant> {
-  const tenant = new SnapshotTenant(path);
-  await tenant.load();
-  return tenant;
+/** The file as this process holds it. */
+interface SnapshotState {
+  /** As read; its `recipients` are superseded by the member below. */
+  readonly doc: SnapshotDocument;
+  /** The recipients with this process's writes, in file order. */
+  readonly recipients: SnapshotRecipient[];
+  /** `kind:identity` (lower case) -> index in `recipients`. */
+  readonly byKey: Map<string, number>;
+}
+
+const keyOf = (kind: string, identity: string): string => `${kind}:${identity.toLowerCase()}`;
+
+const SNAPSHOT_CODEC: DocumentCodec<SnapshotState> = {
+  noun: "tenant snapshot",
+  parse(text, path) {
+    const doc = parseSnapshot(text, path);
+    const recipients = [...doc.recipients];
+    // parseSnapshot refuses a repeated kind + identity, so the keys are unique.
+    const byKey = new Map(recipients.map((r, i) => [keyOf(r.kind, r.identity), i]));
+    return { doc, recipients, byKey };
+  },
+  render: (state) => serializeSnapshot({ ...state.doc, recipients: state.recipients }),
+};
+
+/** `options` tune when writes are saved (tests); the defaults suit every real use. */
+export async function openSnapshotTenant(path: string, options: BatchOptions = {}): Promise<SnapshotTenant> {
+  return new SnapshotTenant(await BatchedFile.open(path, SNAPSHOT_CODEC, options));
 }
 
 export class SnapshotTenant implements Tenant {
   readonly description: string;
-  private doc: SnapshotDocument = { formatVersion: 1, users: [], recipients: [] };
-  /** Writes are serialised: each one is a read-modify-rewrite of the whole file. */
-  private queue: Promise<unknown> = Promise.resolve();
+  readonly #file: BatchedFile<SnapshotState>;
 
-  constructor(private readonly path: string) {
-    this.description = `snapshot ${path}`;
+  constructor(file: BatchedFile<SnapshotState>) {
+    this.#file = file;
+    this.description = `snapshot ${file.path}`;
   }
 
-  async load(): Promise<SnapshotDocument> {
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (e) {
-      throw new SmimesyncError("FILE_UNREADABLE", `cannot read the tenant snapshot ${this.path}`, {
-        cause: e,
-      });
-    }
-    this.doc = parseSnapshot(text, this.path);
-    return this.doc;
+  get #state(): SnapshotState {
+    return this.#file.doc;
   }
 
   async *readUsers(): AsyncIterable<CloudUser> {
-    for (const u of this.doc.users) yield userFromSnapshot(u);
+    for (const u of this.#state.doc.users) yield userFromSnapshot(u);
   }
 
   /** A file has no change tracking: every round is a complete one. */
   async readUserChanges(_deltaLink: string | undefined): Promise<UserDelta> {
     return {
-      changes: this.doc.users.map((u) => ({ kind: "upsert" as const, user: userFromSnapshot(u) })),
+      changes: this.#state.doc.users.map((u) => ({ kind: "upsert" as const, user: userFromSnapshot(u) })),
       deltaLink: "snapshot:complete",
       complete: true,
     };
   }
 
   async *readRecipients(): AsyncIterable<ExchangeRecipient> {
-    for (const r of this.doc.recipients) yield recipientFromSnapshot(r);
+    for (const r of this.#state.recipients) yield recipientFromSnapshot(r);
   }
 
+  /** From memory, this process's unsaved writes included; writeValues re-checks against the file. */
   async readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined> {
-    const found = find(this.doc, ref);
-    return found ? recipientFromSnapshot(found) : undefined;
+    const found = find(this.#state, ref);
+    return found ? recipientFromSnapshot(found.recipient) : undefined;
   }
 
   fingerprint(recipient: ExchangeRecipient): ObjectFingerprint {
@@ -89,21 +104,21 @@ export class SnapshotTenant implements Tenant {
     edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult> {
-    return this.serialised(async () => {
-      const doc = await this.load();
-      const found = find(doc, ref);
+    const path = this.#file.path;
+    return this.#file.exclusive((state): WriteResult => {
+      const found = find(state, ref);
       if (!found)
         return {
           ok: false,
           reason: "not-found",
-          message: `${ref.kind} ${ref.identity} is not in ${this.path}`,
+          message: `${ref.kind} ${ref.identity} is not in ${path}`,
         };
-      const current = recipientFromSnapshot(found);
+      const current = recipientFromSnapshot(found.recipient);
       if (!sameFingerprint(fingerprintOf(current.values), expected)) {
         return {
           ok: false,
           reason: "stale",
-          message: `${ref.kind} ${ref.identity} changed in ${this.path} since the plan`,
+          message: `${ref.kind} ${ref.identity} changed in ${path} since the plan`,
         };
       }
       const first = edits[0];
@@ -113,7 +128,7 @@ export class SnapshotTenant implements Tenant {
           reason: "refused",
           message: writeScopeMessage(
             ref.kind,
-            found.name ?? ref.identity,
+            found.recipient.name ?? ref.identity,
             EXCHANGE_ATTRIBUTE[first.attribute],
           ),
         };
@@ -122,15 +137,35 @@ export class SnapshotTenant implements Tenant {
       if (!edit.ok)
         return { ok: false, reason: "error", message: `${ref.kind} ${ref.identity} ${edit.message}` };
       if (edit.changed.length === 0) return WRITE_OK;
-      const updated = recipientToSnapshot({ ...current, values: edit.values }, found.name);
-      await this.save({ ...doc, recipients: doc.recipients.map((r) => (r === found ? updated : r)) });
+      state.recipients[found.index] = recipientToSnapshot(
+        { ...current, values: edit.values },
+        found.recipient.name,
+      );
+      this.#file.written({
+        label: `${ref.kind} ${ref.identity}`,
+        replay: (fresh) => {
+          // Only onto the recipient as this write found it: anything else would undo the other edit.
+          const again = find(fresh, ref);
+          if (!again) return "no longer in the file";
+          const now = recipientFromSnapshot(again.recipient);
+          if (!sameFingerprint(fingerprintOf(now.values), expected)) return "its certificates were changed";
+          if (now.isDirSynced) return "it is now directory-synced";
+          const replayed = editAllValues(now.values, edits);
+          if (!replayed.ok) return replayed.message;
+          fresh.recipients[again.index] = recipientToSnapshot(
+            { ...now, values: replayed.values },
+            again.recipient.name,
+          );
+          return undefined;
+        },
+      });
       return WRITE_OK;
     });
   }
 
   createContact(contact: NewMailContact): Promise<ExchangeRecipient> {
-    return this.serialised(async () => {
-      const doc = await this.load();
+    const path = this.#file.path;
+    return this.#file.exclusive((state) => {
       const address = contact.externalEmailAddress;
       for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
         const edit = editValues([], contact.values[attribute], []);
@@ -140,10 +175,11 @@ export class SnapshotTenant implements Tenant {
             `mail contact ${contact.name} ${attribute}: ${edit.message}`,
           );
       }
-      if (doc.recipients.some((r) => r.name === contact.name)) {
+      const exists = (s: SnapshotState) => s.recipients.some((r) => r.name === contact.name);
+      if (exists(state)) {
         throw new SmimesyncError(
           "TENANT_ERROR",
-          `a recipient named "${contact.name}" already exists in ${this.path}`,
+          `a recipient named "${contact.name}" already exists in ${path}`,
         );
       }
       const recipient: ExchangeRecipient = {
@@ -155,29 +191,35 @@ export class SnapshotTenant implements Tenant {
         isDirSynced: false,
         values: contact.values,
       };
-      const entry: SnapshotRecipient = recipientToSnapshot(recipient, contact.name);
-      await this.save({ ...doc, recipients: [...doc.recipients, entry] });
+      const entry = recipientToSnapshot(recipient, contact.name);
+      const add = (s: SnapshotState) => {
+        s.byKey.set(keyOf(entry.kind, entry.identity), s.recipients.length);
+        s.recipients.push(entry);
+      };
+      add(state);
+      this.#file.written({
+        label: `mail contact ${contact.name}`,
+        replay: (fresh) => {
+          if (exists(fresh)) return `a recipient named "${contact.name}" was created meanwhile`;
+          add(fresh);
+          return undefined;
+        },
+      });
       return recipient;
     });
   }
 
-  async close(): Promise<void> {
-    await this.queue;
-  }
-
-  private async save(doc: SnapshotDocument): Promise<void> {
-    await writeFileAtomic(this.path, serializeSnapshot(doc));
-    this.doc = doc;
-  }
-
-  private serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
+  /** Saves the writes still in memory; a failure is a SmimesyncError (FILE_UNWRITABLE, PLAN_STALE). */
+  close(): Promise<void> {
+    return this.#file.close();
   }
 }
 
-function find(doc: SnapshotDocument, ref: ExchangeRecipientRef): SnapshotRecipient | undefined {
-  const id = ref.identity.toLowerCase();
-  return doc.recipients.find((r) => r.kind === ref.kind && r.identity.toLowerCase() === id);
+function find(
+  state: SnapshotState,
+  ref: ExchangeRecipientRef,
+): { recipient: SnapshotRecipient; index: number } | undefined {
+  const index = state.byKey.get(keyOf(ref.kind, ref.identity));
+  const recipient = index === undefined ? undefined : state.recipients[index];
+  return recipient && index !== undefined ? { recipient, index } : undefined;
 }

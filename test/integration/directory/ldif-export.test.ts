@@ -104,6 +104,7 @@ describe("LDIF directory: writes", () => {
     ).toEqual({
       ok: true,
     });
+    await d.close(); // writes are saved in batches, at the latest when the backend is closed
 
     const reopened = await LdifDirectory.open(path, "objectGUID");
     const after = await reopened.readObject(ref);
