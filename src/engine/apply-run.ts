@@ -67,20 +67,37 @@ export interface ApplyOptions extends BackendOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+export interface ApplyResult extends ExecuteResult {
+  /**
+   * Closing the backends failed: an offline backend could not save its last batch, so writes
+   * reported applied may not be on disk. Nothing should be recorded as applied; a new plan shows
+   * what the files hold.
+   */
+  readonly saveError: unknown;
+}
+
 export async function executeApply(
   loaded: LoadedConfig,
   plan: Plan,
   opts: ApplyOptions,
-): Promise<ExecuteResult> {
+): Promise<ApplyResult> {
   const backends = await openBackends(loaded, opts);
+  let result: ExecuteResult;
   try {
-    return await executePlan(plan, {
+    result = await executePlan(plan, {
       directory: backends.directory,
       tenant: backends.tenant,
       concurrency: loaded.config.tenant.concurrency ?? 4,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-  } finally {
+  } catch (e) {
+    await backends.close().catch(() => undefined);
+    throw e;
+  }
+  try {
     await backends.close();
+    return { ...result, saveError: undefined };
+  } catch (e) {
+    return { ...result, saveError: e };
   }
 }

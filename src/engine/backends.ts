@@ -40,7 +40,11 @@ export async function openBackends(loaded: LoadedConfig, opts: BackendOptions): 
     directory,
     tenant,
     async close() {
-      await Promise.allSettled([directory?.close(), tenant.close()]);
+      // Both are closed whatever happens to the other; the first failure is reported: an offline
+      // backend saves its last batch of writes here.
+      const results = await Promise.allSettled([directory?.close(), tenant.close()]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -63,12 +63,19 @@ export const applyCommand: CommandFactory = (ctx) =>
       for (const note of checked.notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
 
       const p = progress(o);
-      const { outcomes, stoppedBy } = await executeApply(loaded, plan, {
+      const { outcomes, stoppedBy, saveError } = await executeApply(loaded, plan, {
         env: ctx.env,
         ...ctx.seams.backends,
         onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
       }).finally(() => p.done());
       printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
+      if (saveError !== undefined) {
+        // No audit record: it would claim writes that may not have reached the files.
+        o.err(
+          o.color.red("The last writes could not be saved; run `smimesync plan` to see what the files hold."),
+        );
+        throw saveError;
+      }
 
       if (opts.audit && (await repoRoot(loaded.baseDir)) !== null) {
         const recorded = await recordApply({
