@@ -8,7 +8,7 @@
 import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
-import { BatchedFile, type BatchOptions, type DocumentCodec } from "../tenant/snapshot/batched-file.js";
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "../files/batched-file.js";
 import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
 import { type RawEntry, recipientKind, type SourceAnchorAttribute, toRecipient } from "./entry.js";
 import { guidToText } from "./guid.js";

@@ -1,10 +1,6 @@
-// The plan file: the plan document as pretty JSON with an integrity hash, written atomically and
-// read back only after every check passes (syntax, format version, integrity, schema, internal
-// consistency). Anything apply executes has gone through loadPlan.
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { SmimesyncError } from "../errors.js";
+import { writeFileAtomic } from "../files/atomic-write.js";
 import { version as toolVersion } from "../version.js";
 import { canonicalJson } from "./canonical-json.js";
 import { planConsistencyProblems } from "./consistency.js";
@@ -43,23 +39,15 @@ export function serializePlan(plan: Plan): string {
  */
 export async function savePlan(path: string, plan: Plan): Promise<void> {
   const text = serializePlan(plan);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    const handle = await open(temp, "wx", PLAN_FILE_MODE);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.chmod(PLAN_FILE_MODE); // the umask may have narrowed the mode given to open
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, text, { mode: PLAN_FILE_MODE });
   } catch (e) {
-    await unlink(temp).catch(() => undefined);
     throw new SmimesyncError(
       "FILE_UNWRITABLE",
       `cannot write the plan file ${path}: ${(e as Error).message}`,
-      { cause: e },
+      {
+        cause: e,
+      },
     );
   }
 }

@@ -12,8 +12,8 @@ import { guidToText } from "../../src/directory/guid.js";
 import { parseLdif } from "../../src/directory/ldif.js";
 import { LdifDirectory } from "../../src/directory/ldif-directory.js";
 import { isSmimesyncError } from "../../src/errors.js";
-import { writeFileAtomic } from "../../src/tenant/snapshot/atomic-write.js";
-import type { FlushPolicy } from "../../src/tenant/snapshot/batched-file.js";
+import { writeFileAtomic } from "../../src/files/atomic-write.js";
+import type { FlushPolicy } from "../../src/files/batched-file.js";
 
 const run = promisify(execFile);
 const guid = (n: number) =>

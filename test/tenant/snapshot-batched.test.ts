@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isSmimesyncError } from "../../src/errors.js";
 import { emptyValues } from "../../src/model/attributes.js";
-import { writeFileAtomic } from "../../src/tenant/snapshot/atomic-write.js";
-import type { BatchOptions } from "../../src/tenant/snapshot/batched-file.js";
+import { writeFileAtomic } from "../../src/files/atomic-write.js";
+import type { BatchOptions } from "../../src/files/batched-file.js";
 import {
   parseSnapshot,
   type SnapshotDocument,

@@ -19,7 +19,7 @@ import type {
   UserDelta,
 } from "../types.js";
 import { editAllValues, editValues, writeScopeMessage } from "../value-edit.js";
-import { BatchedFile, type BatchOptions, type DocumentCodec } from "./batched-file.js";
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "../../files/batched-file.js";
 import {
   parseSnapshot,
   recipientFromSnapshot,

@@ -30,7 +30,7 @@
 //   (FILE_UNWRITABLE, which stops the run), and is tried once more at close.
 import { statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { SmimesyncError } from "../../errors.js";
+import { SmimesyncError } from "../errors.js";
 import { type WrittenFile, writeFileAtomic } from "./atomic-write.js";
 
 export interface DocumentCodec<D> {

@@ -12,6 +12,8 @@ export interface WriteAtomicOptions {
    * target meanwhile, which leaves the smallest possible window before the rename.
    */
   readonly beforeRename?: () => Promise<void>;
+  /** The file's mode; default: the target's current mode, or 0644 for a new file. */
+  readonly mode?: number;
 }
 
 /** What the written file looked like (fstat of the temp file: rename keeps inode, size, mtime). */
@@ -30,10 +32,12 @@ export async function writeFileAtomic(
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   // Keep the target's permissions (an export may be 0640); a new file gets the usual 0644.
-  const mode = await stat(path).then(
-    (s) => s.mode & 0o777,
-    () => 0o644,
-  );
+  const mode =
+    options.mode ??
+    (await stat(path).then(
+      (s) => s.mode & 0o777,
+      () => 0o644,
+    ));
   let written: WrittenFile;
   try {
     const handle = await open(tmp, "wx", mode);
