@@ -5,10 +5,11 @@
 // atomically, by BatchedFile (its header states the consistency rules): applying N objects costs
 // O(N), a reader never sees half a file, and a crash leaves a consistent file holding a prefix of
 // the writes. Records not written keep their bytes.
+
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "../files/batched-file.js";
 import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
-import { BatchedFile, type BatchOptions, type DocumentCodec } from "../files/batched-file.js";
 import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
 import { type RawEntry, recipientKind, type SourceAnchorAttribute, toRecipient } from "./entry.js";
 import { guidToText } from "./guid.js";

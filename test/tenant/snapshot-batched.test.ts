@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isSmimesyncError } from "../../src/errors.js";
-import { emptyValues } from "../../src/model/attributes.js";
 import { writeFileAtomic } from "../../src/files/atomic-write.js";
 import type { BatchOptions } from "../../src/files/batched-file.js";
+import { emptyValues } from "../../src/model/attributes.js";
 import {
   parseSnapshot,
   type SnapshotDocument,

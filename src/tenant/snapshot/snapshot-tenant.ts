@@ -6,6 +6,7 @@
 // N objects costs O(N).
 import { randomUUID } from "node:crypto";
 import { SmimesyncError } from "../../errors.js";
+import { BatchedFile, type BatchOptions, type DocumentCodec } from "../../files/batched-file.js";
 import type { AttributeEdit } from "../../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../../model/write-result.js";
@@ -19,7 +20,6 @@ import type {
   UserDelta,
 } from "../types.js";
 import { editAllValues, editValues, writeScopeMessage } from "../value-edit.js";
-import { BatchedFile, type BatchOptions, type DocumentCodec } from "../../files/batched-file.js";
 import {
   parseSnapshot,
   recipientFromSnapshot,
