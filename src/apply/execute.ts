@@ -112,6 +112,13 @@ export function editsOf(changes: readonly PlannedChange[], current: AttributeVal
   return [...edits.values()];
 }
 
+/** The values of an object apply creates: every change to it is a publication. */
+function newValues(changes: readonly PlannedChange[]): AttributeValues {
+  const values = { userCertificate: [] as Uint8Array[], userSMIMECertificate: [] as Uint8Array[] };
+  for (const e of editsOf(changes, emptyValues())) values[e.attribute].push(...e.add);
+  return values;
+}
+
 const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 async function writeObject(
@@ -159,8 +166,7 @@ async function writeObject(
           "PLAN_INVALID",
           `the plan creates ${object.address}, but no tenant is configured`,
         );
-      const values = { userCertificate: [] as Uint8Array[], userSMIMECertificate: [] as Uint8Array[] };
-      for (const e of editsOf(changes, emptyValues())) values[e.attribute].push(...e.add);
+      const values = newValues(changes);
       try {
         await opts.tenant.createContact({
           name: ref.name,
@@ -179,6 +185,20 @@ async function writeObject(
           message: e.message,
         };
       }
+    }
+    case "ad-new-contact": {
+      if (!opts.directory)
+        throw new SmimesyncError(
+          "PLAN_INVALID",
+          `the plan creates ${object.address} in AD, but no directory is configured`,
+        );
+      // The backend reports a contact created since the plan as stale (a new plan joins it).
+      return opts.directory.createContact({
+        parentDn: ref.parentDn,
+        name: ref.name,
+        mail: ref.mail,
+        values: newValues(changes),
+      });
     }
     default: {
       const never: never = ref;

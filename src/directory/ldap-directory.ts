@@ -2,17 +2,24 @@
 // MaxPageSize) with binary attributes as bytes; writes are one modify per object with add /
 // delete of exact values, after re-reading the object and comparing its fingerprint.
 import { Attribute, Change, type Client, ResultCodeError } from "ldapts";
-import type { AttributeEdit, CertAttribute } from "../model/attributes.js";
+import { type AttributeEdit, CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
+import { escapeDnValue } from "./dn.js";
 import { type RawEntry, RECIPIENT_ATTRIBUTES, toRecipient } from "./entry.js";
-import { and, eq, filterToString, type LdapFilter, toLdapts } from "./filter.js";
+import { and, eq, filterToString, type LdapFilter, or, toLdapts } from "./filter.js";
 import { guidFromText } from "./guid.js";
 import { connectLdap, describeEndpoint, type LdapOptions } from "./ldap-connection.js";
 import { bufferAttributeNames, fromLdapts } from "./ldap-entry.js";
 import { toLdapError } from "./ldap-errors.js";
 import { acceptRecipient, RECIPIENT_FILTER, scopeSearches } from "./scope.js";
-import type { Directory, DirectoryObjectRef, DirectoryRecipient, DirectoryScope } from "./types.js";
+import type {
+  Directory,
+  DirectoryObjectRef,
+  DirectoryRecipient,
+  DirectoryScope,
+  NewDirectoryContact,
+} from "./types.js";
 import { guardWrite } from "./write-guard.js";
 
 export const PAGE_SIZE = 1000;
@@ -106,6 +113,52 @@ export class LdapDirectory implements Directory {
       return WRITE_OK;
     } catch (e) {
       return this.#writeFailure(e, current.dn, edits.map((x) => x.attribute).join(" and "));
+    }
+  }
+
+  async createContact(contact: NewDirectoryContact): Promise<WriteResult> {
+    const dn = `CN=${escapeDnValue(contact.name)},${contact.parentDn}`;
+    // Plans read contacts in the whole subtree of contactsOU: one found there by mail was created
+    // (or renamed) since the plan, which a new plan will join instead of creating a second.
+    const filter = and(
+      eq("objectClass", "contact"),
+      or(eq("mail", contact.mail), eq("proxyAddresses", `smtp:${contact.mail}`)),
+    );
+    for await (const entry of this.#search(contact.parentDn, "sub", filter, `looking for ${contact.mail}`)) {
+      return {
+        ok: false,
+        reason: "stale",
+        message: `a contact with mail ${contact.mail} exists since the plan (${entry.dn})`,
+      };
+    }
+    const attributes = [
+      new Attribute({ type: "objectClass", values: ["top", "person", "organizationalPerson", "contact"] }),
+      new Attribute({ type: "cn", values: [contact.name] }),
+      new Attribute({ type: "displayName", values: [contact.name] }),
+      new Attribute({ type: "mail", values: [contact.mail] }),
+      new Attribute({ type: "proxyAddresses", values: [`SMTP:${contact.mail}`] }),
+    ];
+    for (const a of CERT_ATTRIBUTES) {
+      const values = contact.values[a];
+      if (values.length > 0)
+        attributes.push(new Attribute({ type: a, values: values.map((v) => Buffer.from(v)) }));
+    }
+    await this.#hooks.beforeModify?.(dn);
+    try {
+      await this.#client.add(dn, attributes);
+      return WRITE_OK;
+    } catch (e) {
+      if (e instanceof ResultCodeError && e.code === 68)
+        // entryAlreadyExists
+        return { ok: false, reason: "stale", message: `${dn} exists since the plan (${e.message})` };
+      if (e instanceof ResultCodeError && e.code === 50) {
+        return {
+          ok: false,
+          reason: "refused",
+          message: `the bind account may not create contacts in ${contact.parentDn}: grant it 'Create Contact objects' on that OU (${e.message})`,
+        };
+      }
+      return this.#writeFailure(e, dn, "the new contact");
     }
   }
 

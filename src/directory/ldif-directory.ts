@@ -6,15 +6,17 @@
 // O(N), a reader never sees half a file, and a crash leaves a consistent file holding a prefix of
 // the writes. Records not written keep their bytes.
 
+import { randomBytes } from "node:crypto";
 import { BatchedFile, type BatchOptions, type DocumentCodec } from "../files/batched-file.js";
-import type { AttributeEdit } from "../model/attributes.js";
+import { type AttributeEdit, CERT_ATTRIBUTES } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
-import { escapeDnValue, normalizeDn, parseDn } from "./dn.js";
-import { type RawEntry, recipientKind, type SourceAnchorAttribute, toRecipient } from "./entry.js";
+import { escapeDnValue, isUnderDn, normalizeDn, parseDn, sameDn } from "./dn.js";
+import { type RawEntry, recipientKind, type SourceAnchorAttribute, texts, toRecipient } from "./entry.js";
 import { guidToText } from "./guid.js";
 import {
   attributeKey,
+  type LdifAttribute,
   type LdifDocument,
   type LdifRecord,
   parseLdif,
@@ -23,14 +25,20 @@ import {
 } from "./ldif.js";
 import { Membership } from "./ldif-membership.js";
 import { acceptRecipient, assertScopeNotEmpty } from "./scope.js";
-import type { Directory, DirectoryObjectRef, DirectoryRecipient, DirectoryScope } from "./types.js";
+import type {
+  Directory,
+  DirectoryObjectRef,
+  DirectoryRecipient,
+  DirectoryScope,
+  NewDirectoryContact,
+} from "./types.js";
 import { type ApplyValues, applyValueChanges, guardWrite } from "./write-guard.js";
 
 /** The file as this process holds it. */
 interface LdifState {
   readonly doc: LdifDocument;
   /** objectGUID (canonical text) -> its record; the first one should an export repeat a GUID. */
-  readonly byGuid: ReadonlyMap<string, LdifRecord>;
+  readonly byGuid: Map<string, LdifRecord>;
   /**
    * Records written since the file was read, with their serialisation (made once per write, as
    * every save renders them all): a save keeps every other line byte for byte.
@@ -130,6 +138,29 @@ export class LdifDirectory implements Directory {
     return this.#file.exclusive((state) => this.#write(state, ref, edits, expected));
   }
 
+  /**
+   * Appends a contact record, with a random objectGUID standing in for the one AD would assign
+   * (so the next plan finds it again), saved in the same batches as value writes.
+   */
+  createContact(contact: NewDirectoryContact): Promise<WriteResult> {
+    const guid = new Uint8Array(randomBytes(16));
+    return this.#file.exclusive((state) => {
+      const refused = contactConflict(state, contact);
+      if (refused !== undefined) return { ok: false, reason: "stale", message: refused };
+      addContactRecord(state, contact, guid);
+      this.#file.written({
+        label: `CN=${escapeDnValue(contact.name)},${contact.parentDn}`,
+        replay: (fresh) => {
+          const conflict = contactConflict(fresh, contact);
+          if (conflict !== undefined) return conflict;
+          addContactRecord(fresh, contact, guid);
+          return undefined;
+        },
+      });
+      return WRITE_OK;
+    });
+  }
+
   /** Saves the writes still in memory; a failure is a SmimesyncError (FILE_UNWRITABLE, PLAN_STALE). */
   close(): Promise<void> {
     return this.#file.close();
@@ -159,7 +190,7 @@ export class LdifDirectory implements Directory {
     for (const { next } of results)
       if (!next.ok) return { ok: false, reason: "stale", message: `${record.dn}: ${next.message}` };
     setValues(record, results);
-    state.changed.set(record, serializeRecord(record));
+    state.changed.set(record, recordLines(state, record));
     this.#file.written({
       label: record.dn,
       replay: (fresh) => {
@@ -171,7 +202,7 @@ export class LdifDirectory implements Directory {
         const replayed = nextValues(again.record, edits);
         if (replayed.some(({ next }) => !next.ok)) return "its certificates were changed";
         setValues(again.record, replayed);
-        fresh.changed.set(again.record, serializeRecord(again.record));
+        fresh.changed.set(again.record, recordLines(fresh, again.record));
         return undefined;
       },
     });
@@ -187,6 +218,68 @@ export class LdifDirectory implements Directory {
     return record && recipient ? { record, recipient } : undefined;
   }
 }
+
+/**
+ * A changed record's lines. A record this process added lies past the file's last line: a blank
+ * line first separates it from the record before it.
+ */
+function recordLines(state: LdifState, record: LdifRecord): readonly string[] {
+  const lines = serializeRecord(record);
+  return record.firstLine >= state.doc.lines.length ? ["", ...lines] : lines;
+}
+
+/** Why the contact cannot be added to this content (it exists, or its DN is taken); else undefined. */
+function contactConflict(state: LdifState, contact: NewDirectoryContact): string | undefined {
+  const dn = `CN=${escapeDnValue(contact.name)},${contact.parentDn}`;
+  const mail = contact.mail.toLowerCase();
+  for (const record of state.doc.records) {
+    if (sameDn(record.dn, dn)) return `${dn} exists since the plan`;
+    const entry = rawEntry(record);
+    if (recipientKind(entry) !== "contact" || !isUnderDn(record.dn, contact.parentDn)) continue;
+    const addresses = [
+      ...texts(entry, "mail").map((m) => m.toLowerCase()),
+      ...texts(entry, "proxyAddresses")
+        .filter((p) => /^smtp:/i.test(p))
+        .map((p) => p.slice(5).toLowerCase()),
+    ];
+    if (addresses.includes(mail))
+      return `a contact with mail ${contact.mail} exists since the plan (${record.dn})`;
+  }
+  return undefined;
+}
+
+function addContactRecord(state: LdifState, contact: NewDirectoryContact, guid: Uint8Array): void {
+  const text = (v: string) => encoder.encode(v);
+  const attributes = new Map<string, LdifAttribute>([
+    [
+      "objectclass",
+      { name: "objectClass", values: ["top", "person", "organizationalPerson", "contact"].map(text) },
+    ],
+    ["cn", { name: "cn", values: [text(contact.name)] }],
+    ["displayname", { name: "displayName", values: [text(contact.name)] }],
+    ["mail", { name: "mail", values: [text(contact.mail)] }],
+    ["proxyaddresses", { name: "proxyAddresses", values: [text(`SMTP:${contact.mail}`)] }],
+    ["objectguid", { name: "objectGUID", values: [Uint8Array.from(guid)] }],
+  ]);
+  for (const a of CERT_ATTRIBUTES) {
+    const values = contact.values[a];
+    if (values.length > 0)
+      attributes.set(attributeKey(a), { name: a, values: values.map((v) => Uint8Array.from(v)) });
+  }
+  // Past the last line: renderLdif copies the whole file, then appends it.
+  const end = state.doc.lines.length;
+  const record: LdifRecord = {
+    dn: `CN=${escapeDnValue(contact.name)},${contact.parentDn}`,
+    attributes,
+    firstLine: end,
+    endLine: end,
+  };
+  state.doc.records.push(record);
+  state.byGuid.set(guidToText(guid), record);
+  state.changed.set(record, recordLines(state, record));
+}
+
+const encoder = new TextEncoder();
 
 function nextValues(
   record: LdifRecord,

@@ -39,6 +39,15 @@ export interface DirectoryObjectRef {
   readonly dn: string;
 }
 
+/** A partner contact to add (authority: ad): `CN=<name>,<parentDn>` with mail and certificates. */
+export interface NewDirectoryContact {
+  readonly parentDn: string;
+  /** The RDN value and displayName, unescaped: the backend escapes it (RFC 4514). */
+  readonly name: string;
+  readonly mail: string;
+  readonly values: AttributeValues;
+}
+
 export interface Directory {
   /** Human name of the backend for messages, e.g. `ldaps://dc01:636` or `directory.ldif`. */
   readonly description: string;
@@ -61,5 +70,11 @@ export interface Directory {
     edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult>;
+  /**
+   * Adds a contact with its certificates in one add. `{ok:false, reason:"stale"}` without writing
+   * when a contact with that mail (or smtp proxy address) already exists under `parentDn`, or the
+   * DN is taken: created since the plan, which a new plan will see.
+   */
+  createContact(contact: NewDirectoryContact): Promise<WriteResult>;
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy } from "./policy-material.js";
 import { policyPort } from "./policy-port.js";
 import { type ReadProgress, readObserved } from "./read.js";
-import { directoryScope, reconcileSettings, safetySettings } from "./settings.js";
+import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
 
 export interface PlanOptions extends BackendOptions {
   /** The policy's `now`; defaults to the wall clock. */
@@ -43,6 +43,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       directoryScope(loaded),
       backends.tenant,
       opts.onRead,
+      contactsScope(loaded),
     );
     directoryObjects = observed.directory ? observed.directory.length : null;
     const fingerprints = {

@@ -15,12 +15,19 @@ export async function readObserved(
   scope: DirectoryScope,
   tenant: Tenant,
   progress?: ReadProgress,
+  /** Where AD partner contacts live (settings.ts `contactsScope`); undefined reads none. */
+  contactsScope?: DirectoryScope,
 ): Promise<ObservedState> {
   const ad: DirectoryRecipient[] = [];
+  const contacts: DirectoryRecipient[] = [];
   const users: CloudUser[] = [];
   const recipients: ExchangeRecipient[] = [];
   const tick = () =>
-    progress?.({ directory: ad.length, cloudUsers: users.length, exchange: recipients.length });
+    progress?.({
+      directory: ad.length + contacts.length,
+      cloudUsers: users.length,
+      exchange: recipients.length,
+    });
   const drain = async <T>(source: AsyncIterable<T>, into: T[]): Promise<void> => {
     for await (const item of source) {
       into.push(item);
@@ -29,9 +36,13 @@ export async function readObserved(
   };
   await Promise.all([
     directory ? drain(directory.readRecipients(scope), ad) : Promise.resolve(),
+    directory && contactsScope ? drain(directory.readRecipients(contactsScope), contacts) : Promise.resolve(),
     drain(tenant.readUsers(), users),
     drain(tenant.readRecipients(), recipients),
   ]);
   tick();
-  return { directory: directory ? ad : null, cloudUsers: users, exchange: recipients };
+  const observed = { directory: directory ? ad : null, cloudUsers: users, exchange: recipients };
+  if (contactsScope === undefined) return observed;
+  // The OU may hold users too (and the scope contacts): only contacts are partners.
+  return { ...observed, adContacts: directory ? contacts.filter((c) => c.kind === "contact") : null };
 }

@@ -17,6 +17,24 @@ export function directoryScope(loaded: LoadedConfig): DirectoryScope {
   };
 }
 
+/**
+ * What is read for partners with `authority: ad`: every contact in `repository.contactsOU` and
+ * below it (subtree, like scope.ous by default, so partners may be sorted into sub-OUs; new ones
+ * are created directly in it). Undefined when no partner has `authority: ad`: nothing extra is read.
+ */
+export function contactsScope(loaded: LoadedConfig): DirectoryScope | undefined {
+  const repo = loaded.config.repository;
+  if (!repo?.contactsOU || !(repo.contacts ?? []).some((c) => c.authority === "ad")) return undefined;
+  return {
+    ous: [{ dn: repo.contactsOU, scope: "subtree" }],
+    groups: [],
+    include: [],
+    exclude: [],
+    // Contacts have no userAccountControl: nothing to filter on.
+    includeDisabled: true,
+  };
+}
+
 export function safetySettings(loaded: LoadedConfig): SafetySettings {
   const s = loaded.config.safety ?? {};
   return {
@@ -40,7 +58,19 @@ export async function reconcileSettings(loaded: LoadedConfig): Promise<Reconcile
   for (const c of config.repository?.contacts ?? []) {
     const values: Uint8Array[] = [];
     for (const file of c.files) values.push(...(await read(file)));
-    contacts.push({ mail: c.mail, name: c.name ?? c.mail, authority: c.authority ?? "exchange", values });
+    const common = { mail: c.mail, name: c.name ?? c.mail, values };
+    if (c.authority === "ad") {
+      // validate refuses this too; a config loaded without it must not reach reconcile.
+      const parentDn = config.repository?.contactsOU;
+      if (!parentDn)
+        throw new SmimesyncError(
+          "CONFIG_INVALID",
+          `partner ${c.mail} has authority: ad, which needs repository.contactsOU`,
+        );
+      contacts.push({ ...common, authority: "ad", parentDn });
+    } else {
+      contacts.push({ ...common, authority: "exchange" });
+    }
   }
   const scope = config.scope;
   if (!scope.cloudOnly && (scope.ous ?? []).length === 0 && (scope.groups ?? []).length === 0) {

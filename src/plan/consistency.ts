@@ -2,7 +2,7 @@
 // by assemblePlan always passes; a failure means a bug in the writer or an edit by hand.
 import { changeId, planId } from "./ids.js";
 import { computeSummary } from "./summary.js";
-import type { Plan, PlannedChange, PlanObject } from "./types.js";
+import { type Plan, type PlannedChange, type PlanObject, refAuthority } from "./types.js";
 import { valueProblem } from "./value.js";
 
 export function planConsistencyProblems(plan: Plan): string[] {
@@ -11,8 +11,7 @@ export function planConsistencyProblems(plan: Plan): string[] {
   plan.objects.forEach((o, i) => {
     if (objects.has(o.address)) problems.push(`objects[${i}]: the address ${o.address} appears twice`);
     objects.set(o.address, o);
-    const refAuthority = o.ref.type === "ad" ? "ad" : "exchange";
-    if (refAuthority !== o.authority) {
+    if (refAuthority(o.ref) !== o.authority) {
       problems.push(`objects[${i}]: authority "${o.authority}" but a reference of type "${o.ref.type}"`);
     }
   });

@@ -2,7 +2,7 @@
 // with ajv's errors turned into one readable line each, named by JSON path.
 import type { ErrorObject } from "ajv/dist/2020.js";
 import { compileSchema, readSchema } from "../schemas/compile.js";
-import type { PlanDocument } from "./types.js";
+import { OBJECT_REF_TYPES, type PlanDocument } from "./types.js";
 
 export const PLAN_SCHEMA = readSchema("plan");
 
@@ -65,7 +65,7 @@ function describeError(e: ErrorObject): string | undefined {
     case "format":
       return `${name} is not a valid ${String(e.params.format)}`;
     case "discriminator":
-      return `${name}.type must be one of: "ad", "exchange", "exchange-new-contact"`;
+      return `${name}.type must be one of: ${OBJECT_REF_TYPES.map((t) => JSON.stringify(t)).join(", ")}`;
     default:
       return `${name} ${e.message ?? "is invalid"}`;
   }

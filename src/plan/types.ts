@@ -48,12 +48,49 @@ export interface CertificateRef {
   readonly emails: readonly string[];
 }
 
-/** How apply finds the object again. */
+/** The `type`s of ObjectRef, in schema order (test/plan/schema.test.ts compares them). */
+export const OBJECT_REF_TYPES = ["ad", "exchange", "exchange-new-contact", "ad-new-contact"] as const;
+
+/** How apply finds the object again (or, for the `*-new-contact` types, what it creates). */
 export type ObjectRef =
   | { readonly type: "ad"; readonly objectGuid: string; readonly dn: string }
   | { readonly type: "exchange"; readonly kind: RecipientKind; readonly identity: string }
   /** A partner mail contact that does not exist yet: apply creates it (New-MailContact). */
-  | { readonly type: "exchange-new-contact"; readonly name: string; readonly externalEmailAddress: string };
+  | { readonly type: "exchange-new-contact"; readonly name: string; readonly externalEmailAddress: string }
+  /** A partner AD contact (authority: ad) that does not exist yet: apply adds it under `parentDn`. */
+  | {
+      readonly type: "ad-new-contact";
+      readonly parentDn: string;
+      readonly name: string;
+      readonly mail: string;
+    };
+
+/** Whether apply creates the object rather than updating one it finds again. */
+export function isCreation(ref: ObjectRef): boolean {
+  return ref.type === "exchange-new-contact" || ref.type === "ad-new-contact";
+}
+
+/** The authority a reference writes at: what `PlanObject.authority` must agree with. */
+export function refAuthority(ref: ObjectRef): Authority {
+  switch (ref.type) {
+    case "ad":
+    case "ad-new-contact":
+      return "ad";
+    case "exchange":
+    case "exchange-new-contact":
+      return "exchange";
+    default:
+      return ref satisfies never;
+  }
+}
+
+// The union and the list must name the same types.
+type _RefTypesAgree = [ObjectRef["type"]] extends [(typeof OBJECT_REF_TYPES)[number]]
+  ? [(typeof OBJECT_REF_TYPES)[number]] extends [ObjectRef["type"]]
+    ? true
+    : never
+  : never;
+export const REF_TYPES_AGREE: _RefTypesAgree = true;
 
 export type ObjectKind = "user" | "contact";
 

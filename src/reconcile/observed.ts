@@ -9,6 +9,11 @@ export interface ObservedState {
   readonly directory: readonly DirectoryRecipient[] | null;
   readonly cloudUsers: readonly CloudUser[];
   readonly exchange: readonly ExchangeRecipient[];
+  /**
+   * AD contacts under `repository.contactsOU` (subtree), read only when a partner has
+   * `authority: ad`; absent otherwise, null when no directory is configured.
+   */
+  readonly adContacts?: readonly DirectoryRecipient[] | null;
 }
 
 /** How each backend fingerprints its objects (AD: uSNChanged + values; Exchange: values). */
@@ -28,9 +33,13 @@ export interface ReconcileSettings {
   readonly contacts: readonly PartnerContact[];
 }
 
-export interface PartnerContact {
+/** A partner declared under `repository.contacts`, by where its contact lives. */
+export type PartnerContact = {
   readonly mail: string;
   readonly name: string;
-  readonly authority: "exchange" | "ad";
   readonly values: readonly Uint8Array[];
-}
+} & (
+  | { readonly authority: "exchange" }
+  /** `parentDn` is `repository.contactsOU`: where the contact is looked for, and created. */
+  | { readonly authority: "ad"; readonly parentDn: string }
+);

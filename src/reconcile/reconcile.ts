@@ -18,7 +18,7 @@ import { valueDigest, valueFields } from "../plan/value.js";
 import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
 import { directoryAddress, exchangeAddress, smtpAddresses } from "./addresses.js";
 import { mirrorDrift } from "./drift.js";
-import type { Fingerprinter, ObservedState, ReconcileSettings } from "./observed.js";
+import type { Fingerprinter, ObservedState, PartnerContact, ReconcileSettings } from "./observed.js";
 import type { Candidate, PolicyPort } from "./ports.js";
 
 /** What reconcile decides: the plan's content, before assemblePlan names, sorts and counts it. */
@@ -120,14 +120,26 @@ export function reconcile(
     for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)])
       contactsByMail.set(a, rec);
   }
+  // AD contacts by every address they answer to (mail and smtp proxy addresses).
+  const adContactsByMail = new Map<string, DirectoryRecipient>();
+  for (const c of observed.adContacts ?? []) {
+    for (const a of [...(c.mail ? [c.mail.toLowerCase()] : []), ...smtpAddresses(c.proxyAddresses)])
+      if (!adContactsByMail.has(a)) adContactsByMail.set(a, c);
+  }
   for (const contact of settings.contacts) {
     const mail = contact.mail.toLowerCase();
     if (contact.authority === "ad") {
-      warnings.push({
-        code: "contact-authority-ad-unsupported",
-        address: `ad:contact/${mail}`,
-        message: `partner ${mail} has authority: ad, which this version does not manage yet; publish it as an Exchange contact (authority: exchange)`,
-      });
+      if (observed.adContacts === undefined || observed.adContacts === null) {
+        warnings.push({
+          code: "contact-authority-ad-no-directory",
+          address: `ad:contact/${mail}`,
+          message: `partner ${mail} has authority: ad, but no directory was read; configure one, or publish it as an Exchange contact (authority: exchange)`,
+        });
+        continue;
+      }
+      managed.push(
+        adContactManaged(contact, contact.parentDn, adContactsByMail, contactsByMail, drift, fingerprints),
+      );
       continue;
     }
     const existing = contactsByMail.get(mail);
@@ -295,6 +307,53 @@ function joinCloudUser(
       "in scope in AD but no Entra ID user matches it (not synchronised yet, or filtered by Entra Connect)",
   });
   return undefined;
+}
+
+/**
+ * A partner with `authority: ad`: the AD contact with its mail is the authority, or apply creates
+ * it in `parentDn`. Drift compares it with the Exchange mail contact Entra Connect synced from it,
+ * found by address (a synced contact's ExternalDirectoryObjectId may be absent).
+ */
+function adContactManaged(
+  contact: PartnerContact,
+  parentDn: string,
+  adContactsByMail: ReadonlyMap<string, DirectoryRecipient>,
+  exchangeContactsByMail: ReadonlyMap<string, ExchangeRecipient>,
+  drift: DriftItem[],
+  fingerprints: Fingerprinter,
+): Managed {
+  const mail = contact.mail.toLowerCase();
+  // The configured mail, not the object's: the same address before and after apply creates it.
+  const address = `ad:contact/${mail}`;
+  const existing = adContactsByMail.get(mail);
+  if (existing === undefined) {
+    return {
+      address,
+      authority: "ad",
+      kind: "contact",
+      ref: { type: "ad-new-contact", parentDn, name: contact.name, mail: contact.mail },
+      mail,
+      userPrincipalName: undefined,
+      proxyAddresses: [`SMTP:${contact.mail}`],
+      current: emptyValues(),
+      fingerprint: null,
+      contactValues: contact.values,
+    };
+  }
+  const mirror = exchangeContactsByMail.get(mail);
+  if (mirror?.isDirSynced) drift.push(...mirrorDrift(address, existing.values, mirror.values));
+  return {
+    address,
+    authority: "ad",
+    kind: "contact",
+    ref: { type: "ad", objectGuid: existing.objectGuid, dn: existing.dn },
+    mail: existing.mail?.toLowerCase() ?? mail,
+    userPrincipalName: undefined,
+    proxyAddresses: existing.proxyAddresses,
+    current: existing.values,
+    fingerprint: fingerprints.directory(existing),
+    contactValues: contact.values,
+  };
 }
 
 function exchangeManaged(

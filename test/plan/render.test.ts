@@ -77,6 +77,39 @@ describe("text rendering", () => {
   });
 });
 
+describe("a partner contact apply creates in Active Directory", () => {
+  const address = "ad:contact/pat@partner.example";
+  const plan = () =>
+    new PlanBuilder()
+      .object({
+        address,
+        authority: "ad",
+        kind: "contact",
+        ref: {
+          type: "ad-new-contact",
+          parentDn: "OU=Partners,DC=corp,DC=example",
+          name: "Pat Partner",
+          mail: "pat@partner.example",
+        },
+        mail: "pat@partner.example",
+        userPrincipalName: null,
+        fingerprint: null,
+      })
+      .publish(address, "userCertificate", fakeCertificate({ cn: "Pat Partner" }))
+      .build();
+
+  it("says it will be created in Active Directory, marked +", () => {
+    const text = renderText(plan(), plain);
+    expect(text).toContain(
+      `  # ${address} will be created in Active Directory as contact "Pat Partner" (in OU=Partners,DC=corp,DC=example)`,
+    );
+    expect(text).toContain('  + recipient "pat@partner.example" {');
+    expect(renderMarkdown(plan())).toContain(
+      `<code>+ ${address}</code> · Active Directory (new contact) · 1 to publish`,
+    );
+  });
+});
+
 describe("markdown rendering", () => {
   it("puts the summary first and each recipient in a collapsed block", () => {
     const md = renderMarkdown(fixturePlan());

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { CERT_ATTRIBUTES } from "../../src/model/attributes.js";
 import { serializePlan } from "../../src/plan/plan-file.js";
 import { isPlanDocument, PLAN_SCHEMA, planSchemaProblems } from "../../src/plan/schema.js";
-import { CHANGE_ACTIONS, DRIFT_KINDS, PUBLISH_REASONS, REMOVE_REASONS } from "../../src/plan/types.js";
+import {
+  CHANGE_ACTIONS,
+  DRIFT_KINDS,
+  OBJECT_REF_TYPES,
+  PUBLISH_REASONS,
+  REMOVE_REASONS,
+} from "../../src/plan/types.js";
 import { PlanBuilder } from "../fixtures/plan-builder.js";
 import { fixturePlan } from "./fixture-plan.js";
 
@@ -25,6 +31,21 @@ describe("schemas/plan.schema.json", () => {
     expect(props("change").reason?.enum).toEqual([...PUBLISH_REASONS, ...REMOVE_REASONS]);
     expect(props("drift").kind?.enum).toEqual([...DRIFT_KINDS]);
     expect(defs.attribute?.enum).toEqual([...CERT_ATTRIBUTES]);
+    const refs = (props("object").ref?.oneOf ?? []) as { properties: { type: { const: string } } }[];
+    expect(refs.map((r) => r.properties.type.const)).toEqual([...OBJECT_REF_TYPES]);
+  });
+
+  it("accepts an AD contact apply creates, and refuses one without its parent OU", () => {
+    const d = document();
+    d.objects[0]!.ref = {
+      type: "ad-new-contact",
+      parentDn: "OU=Partners,DC=corp,DC=example",
+      name: "Pat Partner",
+      mail: "pat@partner.example",
+    };
+    expect(planSchemaProblems(d)).toEqual([]);
+    delete (d.objects[0]!.ref as Json).parentDn;
+    expect(planSchemaProblems(d)).toEqual(['objects[0].ref is missing "parentDn"']);
   });
 
   it("rejects a changed type", () => {
@@ -72,7 +93,7 @@ describe("schemas/plan.schema.json", () => {
     d.objects[0]!.ref = { type: "ldap", dn: "CN=x" };
     d.changes[0]!.valueSha256 = "ABC";
     expect(planSchemaProblems(d)).toEqual([
-      'objects[0].ref.type must be one of: "ad", "exchange", "exchange-new-contact"',
+      'objects[0].ref.type must be one of: "ad", "exchange", "exchange-new-contact", "ad-new-contact"',
       "changes[0].valueSha256 is malformed (expected ^[0-9a-f]{64}$)",
     ]);
   });

@@ -9,6 +9,7 @@ import { policyPort } from "../../src/engine/policy-port.js";
 import { type AttributeValues, emptyValues } from "../../src/model/attributes.js";
 import { fingerprintOf } from "../../src/model/fingerprint.js";
 import { assemblePlan } from "../../src/plan/assemble.js";
+import { planConsistencyProblems } from "../../src/plan/consistency.js";
 import type { ObservedState, ReconcileSettings } from "../../src/reconcile/observed.js";
 import { type ReconcileResult, reconcile } from "../../src/reconcile/reconcile.js";
 import type { CloudUser, ExchangeRecipient } from "../../src/tenant/types.js";
@@ -351,6 +352,164 @@ describe("reconcile", () => {
       externalEmailAddress: "pat@partner.example",
     });
     expect(refs).toContainEqual({ type: "exchange", kind: "MailContact", identity: "Quinn Partner" });
+  });
+
+  describe("partners with authority: ad", () => {
+    const PARTNERS = "OU=Partners,DC=corp,DC=example";
+    const adContact = (
+      name: string,
+      mail: string,
+      vals: AttributeValues,
+      extra: Partial<DirectoryRecipient> = {},
+    ): DirectoryRecipient => ({
+      ...adUser(name, vals),
+      kind: "contact",
+      dn: `CN=${name},${PARTNERS}`,
+      sourceAnchor: undefined,
+      sAMAccountName: undefined,
+      userPrincipalName: undefined,
+      mail,
+      proxyAddresses: [`SMTP:${mail}`],
+      ...extra,
+    });
+
+    it("updates an existing AD contact per value at AD, joined by proxy address whatever the case", async () => {
+      const expired = await cert("rita@partner.example", {
+        notBefore: daysFromNow(-400),
+        notAfter: daysFromNow(-10),
+      });
+      const renewed = await cert("rita@partner.example", { slot: 2 });
+      // mail differs; the partner's address is among the proxy addresses, in another case.
+      const contact = adContact("Rita", "r.main@partner.example", values([expired]), {
+        proxyAddresses: ["SMTP:r.main@partner.example", "smtp:Rita@Partner.example"],
+      });
+      const r = await run(
+        { directory: [], cloudUsers: [], exchange: [], adContacts: [contact] },
+        {
+          contacts: [
+            {
+              mail: "rita@partner.example",
+              name: "Rita",
+              authority: "ad",
+              parentDn: PARTNERS,
+              values: [renewed],
+            },
+          ],
+        },
+        { prune: { expired: true } },
+      );
+      expect(summary(r)).toEqual([
+        "remove ad:contact/rita@partner.example userCertificate expired @ad",
+        "publish ad:contact/rita@partner.example userCertificate declared-in-repo @ad",
+      ]);
+      expect(r.objects).toEqual([
+        expect.objectContaining({
+          address: "ad:contact/rita@partner.example",
+          authority: "ad",
+          kind: "contact",
+          ref: { type: "ad", objectGuid: contact.objectGuid, dn: contact.dn },
+          fingerprint: fingerprintOf(contact.values, contact.usnChanged),
+        }),
+      ]);
+      expect(r.warnings).toEqual([]);
+      expect(r.inScope).toBe(1);
+    });
+
+    it("creates a missing one in contactsOU: an ad-new-contact object with its publications", async () => {
+      const c = await cert("sam@partner.example");
+      const other = adContact("Somebody", "somebody@partner.example", emptyValues());
+      const r = await run(
+        { directory: [], cloudUsers: [], exchange: [], adContacts: [other] },
+        {
+          contacts: [
+            {
+              mail: "Sam@Partner.example",
+              name: "Sam, Partner",
+              authority: "ad",
+              parentDn: PARTNERS,
+              values: [c],
+            },
+          ],
+        },
+      );
+      expect(summary(r)).toEqual([
+        "publish ad:contact/sam@partner.example userCertificate declared-in-repo @ad",
+      ]);
+      expect(Buffer.from(r.changes[0]?.value ?? "", "base64")).toEqual(Buffer.from(c));
+      expect(r.objects).toEqual([
+        {
+          address: "ad:contact/sam@partner.example",
+          authority: "ad",
+          kind: "contact",
+          ref: {
+            type: "ad-new-contact",
+            parentDn: PARTNERS,
+            name: "Sam, Partner",
+            mail: "Sam@Partner.example",
+          },
+          mail: "sam@partner.example",
+          userPrincipalName: null,
+          fingerprint: null,
+        },
+      ]);
+      // The plan built from it is consistent (authority "ad" agrees with the new reference).
+      const plan = assemblePlan({
+        createdAt: NOW,
+        policyTime: NOW,
+        source: { configPath: "c", configHash: "0".repeat(64), git: null, directory: "d", tenant: "t" },
+        ...r,
+      });
+      expect(planConsistencyProblems(plan)).toEqual([]);
+    });
+
+    it("no longer warns that authority: ad is unsupported; warns only when no directory was read", async () => {
+      const c = await cert("tom@partner.example");
+      const partner = {
+        mail: "tom@partner.example",
+        name: "Tom",
+        authority: "ad",
+        parentDn: PARTNERS,
+        values: [c],
+      } as const;
+      const read = await run(
+        { directory: [], cloudUsers: [], exchange: [], adContacts: [] },
+        { contacts: [partner] },
+      );
+      expect(read.warnings).toEqual([]);
+      const none = await run(
+        { directory: null, cloudUsers: [], exchange: [], adContacts: null },
+        { contacts: [partner] },
+      );
+      expect(none.warnings.map((w) => w.code)).toEqual(["contact-authority-ad-no-directory"]);
+      expect(none.changes).toEqual([]);
+    });
+
+    it("reports drift against the Exchange mail contact synced from it, found by address", async () => {
+      const kept = await cert("uma@partner.example");
+      const gone = await cert("uma@partner.example", { slot: 3 });
+      const contact = adContact("Uma", "uma@partner.example", values([kept]));
+      const synced: ExchangeRecipient = {
+        kind: "MailContact",
+        identity: "Uma",
+        externalDirectoryObjectId: undefined,
+        primarySmtpAddress: "UMA@partner.example",
+        emailAddresses: ["SMTP:UMA@partner.example"],
+        isDirSynced: true,
+        values: values([kept, gone]),
+      };
+      const r = await run(
+        { directory: [], cloudUsers: [], exchange: [synced], adContacts: [contact] },
+        {
+          contacts: [
+            { mail: "uma@partner.example", name: "Uma", authority: "ad", parentDn: PARTNERS, values: [kept] },
+          ],
+        },
+      );
+      expect(r.changes).toEqual([]);
+      expect(r.drift.map((d) => `${d.kind} ${d.address} ${d.attribute}`)).toEqual([
+        "mirror-stale-value ad:contact/uma@partner.example userCertificate",
+      ]);
+    });
   });
 
   it("derives userSMIMECertificate as a certs-only PKCS#7 of the selected certificate", async () => {

@@ -1,7 +1,7 @@
 // What every rendering says the same way: how a certificate is named, how a change reads, which
 // recipients are shown in which order. Plain strings here; colour and markup belong to renderers.
 import { describeReason } from "../reasons.js";
-import type { Authority, Plan, PlannedChange, PlanObject } from "../types.js";
+import { type Authority, isCreation, type Plan, type PlannedChange, type PlanObject } from "../types.js";
 
 /** One recipient as renderings show it: its object and what the plan does (or would do) to it. */
 export interface RecipientView {
@@ -84,9 +84,9 @@ export function authorityName(authority: Authority): string {
   }
 }
 
-/** True when apply creates the object (a partner mail contact that does not exist yet). */
+/** True when apply creates the object (a partner contact that does not exist yet). */
 export function isNewObject(view: RecipientView): boolean {
-  return view.object?.ref.type === "exchange-new-contact";
+  return view.object !== undefined && isCreation(view.object.ref);
 }
 
 /** `will be updated in Active Directory (CN=...)`: what happens to the object, for its header. */
@@ -101,6 +101,8 @@ export function objectFate(view: RecipientView): string {
       return `will be updated in Exchange Online (${o.ref.kind})`;
     case "exchange-new-contact":
       return `will be created in Exchange Online as mail contact "${oneLine(o.ref.name)}"`;
+    case "ad-new-contact":
+      return `will be created in Active Directory as contact "${oneLine(o.ref.name)}" (in ${oneLine(o.ref.parentDn)})`;
     default:
       return o.ref satisfies never;
   }

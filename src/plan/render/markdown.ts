@@ -88,7 +88,11 @@ function provenance(plan: Plan): string {
 function recipientBlock(view: RecipientView, plan: Plan): string {
   const symbol = view.changes.length === 0 ? "" : isNewObject(view) ? "+ " : "~ ";
   const authority = view.object === undefined ? "" : ` · ${authorityName(view.object.authority)}`;
-  const created = isNewObject(view) ? " (new mail contact)" : "";
+  const created = !isNewObject(view)
+    ? ""
+    : view.object?.authority === "ad"
+      ? " (new contact)"
+      : " (new mail contact)";
   const summary = `<code>${escapeHtml(symbol + oneLine(view.address))}</code>${escapeHtml(authority + created)} · ${escapeHtml(recipientCounts(view))}`;
   const lines: string[] = [];
   for (const c of view.changes) lines.push(...changeLines(c, plan));
