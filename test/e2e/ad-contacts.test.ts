@@ -9,12 +9,10 @@ import { join } from "node:path";
 import { Attribute, type Client } from "ldapts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeDnValue } from "../../src/directory/dn.js";
-import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
 import { adminClient, createOu, createUser, testOu } from "../ad/seed.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
-import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
-import { runCli } from "../helpers/cli.js";
-import { SECRET_ENV } from "../tenant/helpers.js";
+import { daysFromNow, makeUser, pem, testPki } from "../fixtures/pki.js";
+import { backendsYaml, stackCli } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const partner = (name: string) => `${name}.${suffix}@partner.test`;
@@ -31,42 +29,14 @@ async function partnerCert(name: string, o: Parameters<typeof makeUser>[1] = {})
   return (await makeUser((await testPki()).intermediate, { emails: [partner(name)], ...o })).der;
 }
 
-async function cli(args: string[]) {
-  return runCli(args, {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      [SAMBA_PASSWORD_ENV]: sambaFacts().password,
-      [SECRET_ENV]: emu.app.clientSecret,
-    },
-    seams: { now: NOW, backends: { tenant: { transport: { fetch: emu.fetch } } } },
-  });
-}
+const cli = stackCli(
+  () => dir,
+  () => emu,
+);
 
 function configYaml(partners: readonly string[]): string {
-  const f = sambaFacts();
-  const t = emu.tenantConfig();
   return `version: 1
-directory:
-  url: ${f.ldapsUrl}
-  baseDN: ${f.baseDn}
-  bind:
-    dn: ${f.adminUpn}
-    password: \${env:${SAMBA_PASSWORD_ENV}}
-  tls:
-    caFile: ${f.caFile}
-tenant:
-  tenantId: ${t.tenantId}
-  domain: ${t.domain}
-  endpoints:
-    graph: ${t.endpoints?.graph}
-    exchange: ${t.endpoints?.exchange}
-    login: ${t.endpoints?.login}
-  auth:
-    method: client-secret
-    clientId: ${t.auth?.clientId}
-    clientSecret: \${env:${SECRET_ENV}}
-scope:
+${backendsYaml(emu)}scope:
   ous:
     - dn: "${ou}"
   include:

@@ -14,9 +14,8 @@ import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
 import { adminClient, createUser, testOu } from "../ad/seed.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
-import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
-import { runCli } from "../helpers/cli.js";
-import { SECRET_ENV } from "../tenant/helpers.js";
+import { daysFromNow, makeUser, pem, testPki } from "../fixtures/pki.js";
+import { backendsYaml, stackCli, stackEnv } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const mail = (name: string) => `${name}.${suffix}@smimesync.test`;
@@ -33,46 +32,15 @@ async function userCert(name: string, o: Parameters<typeof makeUser>[1] = {}): P
   return (await makeUser((await testPki()).intermediate, { emails: [mail(name)], ...o })).der;
 }
 
-function env(): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    [SAMBA_PASSWORD_ENV]: sambaFacts().password,
-    [SECRET_ENV]: emu.app.clientSecret,
-  };
-}
-
-async function cli(args: string[]) {
-  return runCli(args, {
-    cwd: dir,
-    env: env(),
-    seams: { now: NOW, backends: { tenant: { transport: { fetch: emu.fetch } } } },
-  });
-}
+const env = () => stackEnv(emu);
+const cli = stackCli(
+  () => dir,
+  () => emu,
+);
 
 function configYaml(extra: { maxRemovals?: number } = {}): string {
-  const f = sambaFacts();
-  const t = emu.tenantConfig();
   return `version: 1
-directory:
-  url: ${f.ldapsUrl}
-  baseDN: ${f.baseDn}
-  bind:
-    dn: ${f.adminUpn}
-    password: \${env:${SAMBA_PASSWORD_ENV}}
-  tls:
-    caFile: ${f.caFile}
-tenant:
-  tenantId: ${t.tenantId}
-  domain: ${t.domain}
-  endpoints:
-    graph: ${t.endpoints?.graph}
-    exchange: ${t.endpoints?.exchange}
-    login: ${t.endpoints?.login}
-  auth:
-    method: client-secret
-    clientId: ${t.auth?.clientId}
-    clientSecret: \${env:${SECRET_ENV}}
-scope:
+${backendsYaml(emu)}scope:
   ous:
     - dn: "${ou}"
   cloudOnly: true
