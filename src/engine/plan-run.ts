@@ -8,6 +8,7 @@ import { gitContext } from "../gitops/git-binding.js";
 import { planInputsOf } from "../gitops/plan-inputs.js";
 import { assemblePlan } from "../plan/assemble.js";
 import type { Plan } from "../plan/types.js";
+import type { Fingerprinter } from "../reconcile/observed.js";
 import { reconcile } from "../reconcile/reconcile.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy } from "./policy-material.js";
@@ -46,10 +47,11 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       contactsScope(loaded),
     );
     directoryObjects = observed.directory ? observed.directory.length : null;
-    const fingerprints = {
-      directory: (r: Parameters<NonNullable<typeof backends.directory>["fingerprint"]>[0]) =>
-        backends.directory!.fingerprint(r),
-      exchange: (r: Parameters<typeof backends.tenant.fingerprint>[0]) => backends.tenant.fingerprint(r),
+    const { directory, tenant } = backends;
+    const fingerprints: Fingerprinter = {
+      // Reconcile only sees AD objects that this directory returned.
+      directory: (r) => (directory as NonNullable<typeof directory>).fingerprint(r),
+      exchange: (r) => tenant.fingerprint(r),
     };
     result = reconcile(observed, settings, policyPort(policy, now, cache), fingerprints);
   } finally {

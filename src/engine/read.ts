@@ -34,14 +34,16 @@ export async function readObserved(
       if (into.length % 100 === 0) tick();
     }
   };
+  // A directory may be configured only for partner contacts (cloud-only users, AD contacts).
+  const usersInAd = directory !== undefined && (scope.ous.length > 0 || scope.groups.length > 0);
   await Promise.all([
-    directory ? drain(directory.readRecipients(scope), ad) : Promise.resolve(),
+    usersInAd ? drain(directory.readRecipients(scope), ad) : Promise.resolve(),
     directory && contactsScope ? drain(directory.readRecipients(contactsScope), contacts) : Promise.resolve(),
     drain(tenant.readUsers(), users),
     drain(tenant.readRecipients(), recipients),
   ]);
   tick();
-  const observed = { directory: directory ? ad : null, cloudUsers: users, exchange: recipients };
+  const observed = { directory: usersInAd ? ad : null, cloudUsers: users, exchange: recipients };
   if (contactsScope === undefined) return observed;
   // The OU may hold users too (and the scope contacts): only contacts are partners.
   return { ...observed, adContacts: directory ? contacts.filter((c) => c.kind === "contact") : null };
