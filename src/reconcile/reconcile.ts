@@ -149,18 +149,14 @@ export function reconcile(
         contactValues: contact.values,
       });
     } else {
-      managed.push({
-        address: exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
-        authority: "exchange",
-        kind: "contact",
-        ref: { type: "exchange-new-contact", name: contact.name, externalEmailAddress: contact.mail },
-        mail,
-        userPrincipalName: undefined,
-        proxyAddresses: [`SMTP:${contact.mail}`],
-        current: emptyValues(),
-        fingerprint: null,
-        contactValues: contact.values,
-      });
+      managed.push(
+        newContact(
+          exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
+          "exchange",
+          { type: "exchange-new-contact", name: contact.name, externalEmailAddress: contact.mail },
+          contact,
+        ),
+      );
     }
   }
 
@@ -327,18 +323,12 @@ function adContactManaged(
   const address = `ad:contact/${mail}`;
   const existing = adContactsByMail.get(mail);
   if (existing === undefined) {
-    return {
+    return newContact(
       address,
-      authority: "ad",
-      kind: "contact",
-      ref: { type: "ad-new-contact", parentDn, name: contact.name, mail: contact.mail },
-      mail,
-      userPrincipalName: undefined,
-      proxyAddresses: [`SMTP:${contact.mail}`],
-      current: emptyValues(),
-      fingerprint: null,
-      contactValues: contact.values,
-    };
+      "ad",
+      { type: "ad-new-contact", parentDn, name: contact.name, mail: contact.mail },
+      contact,
+    );
   }
   const mirror = exchangeContactsByMail.get(mail);
   if (mirror?.isDirSynced) drift.push(...mirrorDrift(address, existing.values, mirror.values));
@@ -352,6 +342,22 @@ function adContactManaged(
     proxyAddresses: existing.proxyAddresses,
     current: existing.values,
     fingerprint: fingerprints.directory(existing),
+    contactValues: contact.values,
+  };
+}
+
+/** A partner contact apply will create: nothing at its authority yet, every value from the repository. */
+function newContact(address: string, authority: Authority, ref: ObjectRef, contact: PartnerContact): Managed {
+  return {
+    address,
+    authority,
+    kind: "contact",
+    ref,
+    mail: contact.mail.toLowerCase(),
+    userPrincipalName: undefined,
+    proxyAddresses: [`SMTP:${contact.mail}`],
+    current: emptyValues(),
+    fingerprint: null,
     contactValues: contact.values,
   };
 }
