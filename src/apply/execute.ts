@@ -13,6 +13,7 @@ import {
   type CertAttribute,
   emptyValues,
 } from "../model/attributes.js";
+import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 import type { Plan, PlannedChange, PlanObject } from "../plan/types.js";
 import { changeValue } from "../plan/value.js";
@@ -121,57 +122,67 @@ function newValues(changes: readonly PlannedChange[]): AttributeValues {
 
 const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
+/** The backend a plan needs for an object; a plan naming a backend the config lacks is invalid. */
+function needed<T>(backend: T | undefined, object: PlanObject, where: "AD" | "Exchange Online"): T {
+  if (backend === undefined) {
+    throw new SmimesyncError(
+      "PLAN_INVALID",
+      `the plan writes ${object.address} in ${where}, but no ${where === "AD" ? "directory" : "tenant"} is configured`,
+    );
+  }
+  return backend;
+}
+
+/** Re-read, then one write with the plan's fingerprint (the backend re-checks it before writing). */
+async function update<R>(
+  object: PlanObject,
+  changes: readonly PlannedChange[],
+  backend: {
+    read(ref: R): Promise<{ readonly values: AttributeValues } | undefined>;
+    writeValues(ref: R, edits: readonly AttributeEdit[], expected: ObjectFingerprint): Promise<WriteResult>;
+  },
+  ref: R,
+): Promise<WriteResult> {
+  const current = await backend.read(ref);
+  if (!current) return { ok: false, reason: "not-found", message: `${object.address} no longer exists` };
+  if (!object.fingerprint) {
+    return { ok: false, reason: "stale", message: `${object.address} has no fingerprint in the plan` };
+  }
+  return backend.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
+}
+
 async function writeObject(
   object: PlanObject,
   changes: readonly PlannedChange[],
   opts: ExecuteOptions,
 ): Promise<WriteResult> {
   const ref = object.ref;
-  const stale: WriteResult = {
-    ok: false,
-    reason: "stale",
-    message: `${object.address} has no fingerprint in the plan`,
-  };
   switch (ref.type) {
     case "ad": {
-      if (!opts.directory)
-        throw new SmimesyncError(
-          "PLAN_INVALID",
-          `the plan writes ${object.address} in AD, but no directory is configured`,
-        );
-      const current = await opts.directory.readObject(ref);
-      if (!current) return { ok: false, reason: "not-found", message: `${ref.dn} no longer exists` };
-      if (!object.fingerprint) return stale;
-      return opts.directory.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
+      const directory = needed(opts.directory, object, "AD");
+      return update(
+        object,
+        changes,
+        { read: (r) => directory.readObject(r), writeValues: (...a) => directory.writeValues(...a) },
+        ref,
+      );
     }
     case "exchange": {
-      if (!opts.tenant)
-        throw new SmimesyncError(
-          "PLAN_INVALID",
-          `the plan writes ${object.address} in Exchange Online, but no tenant is configured`,
-        );
-      const current = await opts.tenant.readRecipient(ref);
-      if (!current)
-        return {
-          ok: false,
-          reason: "not-found",
-          message: `${object.address} no longer exists in Exchange Online`,
-        };
-      if (!object.fingerprint) return stale;
-      return opts.tenant.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
+      const tenant = needed(opts.tenant, object, "Exchange Online");
+      return update(
+        object,
+        changes,
+        { read: (r) => tenant.readRecipient(r), writeValues: (...a) => tenant.writeValues(...a) },
+        ref,
+      );
     }
     case "exchange-new-contact": {
-      if (!opts.tenant)
-        throw new SmimesyncError(
-          "PLAN_INVALID",
-          `the plan creates ${object.address}, but no tenant is configured`,
-        );
-      const values = newValues(changes);
+      const tenant = needed(opts.tenant, object, "Exchange Online");
       try {
-        await opts.tenant.createContact({
+        await tenant.createContact({
           name: ref.name,
           externalEmailAddress: ref.externalEmailAddress,
-          values,
+          values: newValues(changes),
         });
         return { ok: true };
       } catch (e) {
@@ -186,20 +197,14 @@ async function writeObject(
         };
       }
     }
-    case "ad-new-contact": {
-      if (!opts.directory)
-        throw new SmimesyncError(
-          "PLAN_INVALID",
-          `the plan creates ${object.address} in AD, but no directory is configured`,
-        );
+    case "ad-new-contact":
       // The backend reports a contact created since the plan as stale (a new plan joins it).
-      return opts.directory.createContact({
+      return needed(opts.directory, object, "AD").createContact({
         parentDn: ref.parentDn,
         name: ref.name,
         mail: ref.mail,
         values: newValues(changes),
       });
-    }
     default: {
       const never: never = ref;
       throw new Error(`unknown object reference ${JSON.stringify(never)}`);

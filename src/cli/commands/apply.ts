@@ -3,7 +3,6 @@ import { createInterface } from "node:readline/promises";
 import { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { executeApply, preflight } from "../../engine/apply-run.js";
-import { computePlan } from "../../engine/plan-run.js";
 import { SmimesyncError } from "../../errors.js";
 import { recordApply } from "../../gitops/audit.js";
 import type { ChangeOutcome } from "../../gitops/audit-record.js";
@@ -17,7 +16,7 @@ import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
 import { printDiagnostics } from "../report-error.js";
-import { printGuardTrips, readProgress } from "./shared.js";
+import { planWithProgress, printGuardTrips } from "./shared.js";
 
 interface ApplyOptions {
   config: string;
@@ -102,13 +101,7 @@ async function planAndConfirm(
   loaded: Awaited<ReturnType<typeof loadConfig>>,
   opts: ApplyOptions,
 ): Promise<Plan | undefined> {
-  const rp = readProgress(o);
-  const { plan, trips } = await computePlan(loaded, {
-    env: ctx.env,
-    ...ctx.seams.backends,
-    ...(ctx.seams.now ? { now: ctx.seams.now } : {}),
-    onRead: rp.onRead,
-  }).finally(rp.done);
+  const { plan, trips } = await planWithProgress(ctx, o, loaded);
   o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
   if (trips.length > 0) {
     printGuardTrips(o, trips);

@@ -7,13 +7,12 @@ import { join, relative, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { DEMO_CONFIG, writeDemo } from "../../demo/write-demo.js";
-import { computePlan } from "../../engine/plan-run.js";
 import { SmimesyncError } from "../../errors.js";
 import { planRenderer } from "../../plan/render/index.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
-import { printGuardTrips, readProgress } from "./shared.js";
+import { planWithProgress, printGuardTrips } from "./shared.js";
 
 interface DemoOptions {
   force?: boolean;
@@ -57,13 +56,7 @@ export const demoCommand: CommandFactory = (ctx) =>
       // The plan command's own steps, on the demo's config.
       const loaded = await loadConfig(join(dir, DEMO_CONFIG), ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const progress = readProgress(o);
-      const { plan, trips } = await computePlan(loaded, {
-        env: ctx.env,
-        ...ctx.seams.backends,
-        now,
-        onRead: progress.onRead,
-      }).finally(progress.done);
+      const { plan, trips } = await planWithProgress(ctx, o, loaded, now);
       o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
       if (trips.length > 0) {
         printGuardTrips(o, trips);

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.js";
-import { computePlan } from "../../engine/plan-run.js";
 import { savePlan } from "../../plan/plan-file.js";
 import { PLAN_FORMATS, type PlanFormat, planRenderer } from "../../plan/render/index.js";
 import { hasChanges } from "../../plan/types.js";
@@ -9,7 +8,7 @@ import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
-import { printGuardTrips, readProgress } from "./shared.js";
+import { planWithProgress, printGuardTrips } from "./shared.js";
 
 interface PlanOptions {
   config: string;
@@ -35,13 +34,7 @@ export const planCommand: CommandFactory = (ctx) =>
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const progress = readProgress(o);
-      const { plan, trips } = await computePlan(loaded, {
-        env: ctx.env,
-        ...ctx.seams.backends,
-        ...(ctx.seams.now ? { now: ctx.seams.now } : {}),
-        onRead: progress.onRead,
-      }).finally(progress.done);
+      const { plan, trips } = await planWithProgress(ctx, o, loaded);
       o.out(planRenderer(opts.format, { color: o.color }).render(plan).trimEnd());
       if (opts.out) {
         await savePlan(resolve(ctx.cwd, opts.out), plan);

@@ -1,18 +1,35 @@
-// Pieces the plan and apply commands share: the read progress line and how tripped guards read.
+// Pieces the plan, apply and demo commands share: running the plan, and how tripped guards read.
 import type { GuardTrip } from "../../apply/guards.js";
-import type { ReadProgress } from "../../engine/read.js";
+import type { LoadedConfig } from "../../config/load.js";
+import { computePlan, type PlanResult } from "../../engine/plan-run.js";
+import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
 
-export function readProgress(o: Output): { onRead: ReadProgress; done: () => void } {
+/**
+ * `plan` as every command runs it (plan, apply without a file, demo): the engine's test seams,
+ * and a progress line on a terminal while both sides are read.
+ */
+export async function planWithProgress(
+  ctx: CliContext,
+  o: Output,
+  loaded: LoadedConfig,
+  now: Date | undefined = ctx.seams.now,
+): Promise<PlanResult> {
   const p = progress(o);
-  return {
-    onRead: (c) =>
-      p.update(
-        `Reading… AD ${c.directory} objects, Entra ID ${c.cloudUsers} users, Exchange ${c.exchange} recipients`,
-      ),
-    done: () => p.done(),
-  };
+  try {
+    return await computePlan(loaded, {
+      env: ctx.env,
+      ...ctx.seams.backends,
+      ...(now ? { now } : {}),
+      onRead: (c) =>
+        p.update(
+          `Reading… AD ${c.directory} objects, Entra ID ${c.cloudUsers} users, Exchange ${c.exchange} recipients`,
+        ),
+    });
+  } finally {
+    p.done();
+  }
 }
 
 export function printGuardTrips(o: Output, trips: readonly GuardTrip[]): void {
