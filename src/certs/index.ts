@@ -18,6 +18,16 @@ export {
 } from "./parse.js";
 export { buildCertsOnlyPkcs7 } from "./pkcs7.js";
 export {
+  readSst,
+  type SerializedStore,
+  type SstEntry,
+  type SstError,
+  type SstReadResult,
+  sstCertificates,
+  sstFromCertificates,
+  writeSst,
+} from "./sst.js";
+export {
   type CertParseResult,
   type CertSummary,
   KEY_USAGES,
