@@ -93,7 +93,7 @@ export class CloudTenant implements Tenant {
     for (const attribute of edit.changed)
       Object.assign(parameters, certificateParameter(attribute, edit.values[attribute]));
     try {
-      await this.exchange.run(setCmdlet(ref.kind), { Identity: ref.identity, ...parameters });
+      await this.exchange.run(setCmdlet(ref.kind), { Identity: ref.identity, ...parameters }, true);
       return WRITE_OK;
     } catch (e) {
       return perObjectOutcome(e);
@@ -101,17 +101,18 @@ export class CloudTenant implements Tenant {
   }
 
   async createContact(contact: NewMailContact): Promise<ExchangeRecipient> {
-    const created = await this.exchange.run("New-MailContact", {
-      Name: contact.name,
-      ExternalEmailAddress: contact.externalEmailAddress,
-    });
-    const first = created[0];
+    const created = await this.exchange.run(
+      "New-MailContact",
+      { Name: contact.name, ExternalEmailAddress: contact.externalEmailAddress },
+      false,
+    );
+    const first = created.objects[0];
     if (!first)
       throw new SmimesyncError("TENANT_ERROR", `New-MailContact ${contact.name} returned no object`);
     const recipient = toRecipient("MailContact", first);
     const certificates = certificateParameters(contact.values);
     if (Object.keys(certificates).length === 0) return recipient;
-    await this.exchange.run("Set-MailContact", { Identity: recipient.identity, ...certificates });
+    await this.exchange.run("Set-MailContact", { Identity: recipient.identity, ...certificates }, true);
     const reread = await this.readRecipient({ kind: "MailContact", identity: recipient.identity });
     if (!reread)
       throw new SmimesyncError(

@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import type { TenantConfig } from "../config/types.generated.js";
 import { SmimesyncError } from "../errors.js";
-import { accessToken, createCredential } from "./auth/credential.js";
+import { createCredential } from "./auth/credential.js";
+import { tokenSource } from "./auth/token-source.js";
 import { CloudTenant } from "./cloud-tenant.js";
 import { type CloudName, resolveEndpoints } from "./endpoints.js";
 import { ExchangeClient } from "./exchange/exchange-client.js";
@@ -11,7 +12,7 @@ import { GraphUsers } from "./graph/graph-users.js";
 import { azureHttpClient } from "./http/azure-http-client.js";
 import { type Clock, realClock } from "./http/clock.js";
 import { Limiter } from "./http/limiter.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, type SenderDeps } from "./http/sender.js";
+import { DEFAULT_RETRY_POLICY, RetryBudget, type RetryPolicy, type SenderDeps } from "./http/sender.js";
 import { defaultTransport, type TenantTransport } from "./http/transport.js";
 import { openSnapshotTenant } from "./snapshot/snapshot-tenant.js";
 import type { Tenant } from "./types.js";
@@ -49,35 +50,38 @@ export async function openTenant(config: TenantConfig, options: OpenTenantOption
   const endpoints = resolveEndpoints(cloud, config.endpoints);
   const defaults = resolveEndpoints(cloud, undefined);
   const transport = options.transport ?? defaultTransport;
-  const credential = createCredential(auth, {
-    tenantId,
-    authorityHost: endpoints.login,
-    disableInstanceDiscovery: endpoints.login !== defaults.login,
-    env: options.env,
-    baseDir: options.baseDir,
-    fetch: transport.fetch,
-    httpClient: options.transport ? azureHttpClient(options.transport.fetch) : undefined,
-  });
+  const newCredential = () =>
+    createCredential(auth, {
+      tenantId,
+      authorityHost: endpoints.login,
+      disableInstanceDiscovery: endpoints.login !== defaults.login,
+      env: options.env,
+      baseDir: options.baseDir,
+      fetch: transport.fetch,
+      httpClient: options.transport ? azureHttpClient(options.transport.fetch) : undefined,
+    });
   const concurrency = config.concurrency ?? DEFAULT_CONCURRENCY;
-  const senderFor = (): SenderDeps => ({
+  const policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  // One budget for the run: Graph and Exchange waits add up.
+  const budget = new RetryBudget(policy.retryBudgetMs);
+  const senderFor = (scope: string): SenderDeps => ({
     fetch: transport.fetch,
     clock: options.clock ?? realClock,
-    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    policy,
+    budget,
+    auth: tokenSource(newCredential, scope, endpoints.login),
     // One limiter per service: Graph and Exchange throttle independently.
     limiter: new Limiter(concurrency),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
   const graph = new GraphUsers({
     baseUrl: endpoints.graph,
-    getToken: () => accessToken(credential, endpoints.graphScope, endpoints.login),
-    sender: senderFor(),
+    sender: senderFor(endpoints.graphScope),
   });
   const exchange = new ExchangeClient({
     baseUrl: endpoints.exchange,
     tenantId,
-    domain,
-    getToken: () => accessToken(credential, endpoints.exchangeScope, endpoints.login),
-    sender: senderFor(),
+    sender: senderFor(endpoints.exchangeScope),
   });
   return new CloudTenant(
     `tenant ${domain} (${new URL(endpoints.graph).host}, ${new URL(endpoints.exchange).host})`,

@@ -16,7 +16,9 @@ export interface ExchangeOptions {
   readonly maxPageSize: number;
 }
 
-const ANCHOR = /^UPN:SystemMailbox\{bb558c35-97f1-4cb9-8ff7-d53741dc928c\}@(.+)$/i;
+// App-only callers route through the organization's system mailbox by tenant id, as CIPP-API's
+// New-ExoRequest and GreyCorbel's ExoHelper send it; `UPN:...@domain` is the delegated form.
+const APP_ANCHOR = /^APP:SystemMailbox\{bb558c35-97f1-4cb9-8ff7-d53741dc928c\}@(.+)$/i;
 const MAX_VALUES = 15;
 const MAX_BYTES = 32_768;
 const CERT_PARAMS = ["UserCertificate", "UserSMimeCertificate"] as const;
@@ -25,7 +27,7 @@ type CertParam = (typeof CERT_PARAMS)[number];
 interface Pager {
   readonly cmdlet: string;
   readonly items: readonly Record<string, unknown>[];
-  offset: number;
+  readonly offset: number;
   readonly pageSize: number;
   readonly select: string;
 }
@@ -63,12 +65,12 @@ export class ExchangeEmulator {
     ) {
       return exchangeUnauthorized("The tenant in the URL does not match the token.");
     }
-    const anchor = ANCHOR.exec(header(req, "x-anchormailbox") ?? "");
-    if (!anchor || anchor[1]?.toLowerCase() !== this.state.domain.toLowerCase()) {
+    const anchor = APP_ANCHOR.exec(header(req, "x-anchormailbox") ?? "");
+    if (!anchor || anchor[1]?.toLowerCase() !== this.state.tenantId.toLowerCase()) {
       return exchangeError(
         400,
         "System.ArgumentException",
-        "The X-AnchorMailbox header is missing or does not name this organization's system mailbox.",
+        "The X-AnchorMailbox header is missing or does not name this organization's system mailbox as APP:SystemMailbox{...}@<tenant id> (an app-only token has no user to anchor on).",
       );
     }
     let input: { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } };
@@ -125,21 +127,22 @@ export class ExchangeEmulator {
     const pager = this.pagers.get(token);
     if (!pager || pager.cmdlet !== cmdlet)
       return exchangeError(400, "System.ArgumentException", "The skip token is invalid or expired.");
-    this.pagers.delete(token);
     return this.page(pager);
   }
 
   private page(pager: Pager): EmuResponse {
     const value = pager.items.slice(pager.offset, pager.offset + pager.pageSize);
-    pager.offset += value.length;
+    // Each page's token names an immutable position, so asking for a page again (a client
+    // retrying after a cut connection) gets the same page, as with the services' skip tokens.
+    const offset = pager.offset + value.length;
     const body: Record<string, unknown> = {
       "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
-      "adminapi.warnings": [],
+      "@adminapi.warnings": [],
       value,
     };
-    if (pager.offset < pager.items.length) {
+    if (offset < pager.items.length) {
       const token = randomBytes(12).toString("base64url");
-      this.pagers.set(token, pager);
+      this.pagers.set(token, { ...pager, offset });
       const select = pager.select ? `$select=${pager.select}&` : "";
       body["@odata.nextLink"] =
         `${this.base()}/adminapi/beta/${this.state.tenantId}/InvokeCommand?${select}$skiptoken=${token}`;
@@ -176,7 +179,7 @@ export class ExchangeEmulator {
     }
     return json(200, {
       "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
-      "adminapi.warnings": [],
+      "@adminapi.warnings": [],
       value: [],
     });
   }
@@ -211,7 +214,7 @@ export class ExchangeEmulator {
       userSMIMECertificate: [],
     };
     this.state.putRecipient(contact);
-    return json(200, { "adminapi.warnings": [], value: [project(contact, "")] });
+    return json(200, { "@adminapi.warnings": [], value: [project(contact, "")] });
   }
 
   private find(kind: RecipientKind, identity: string): EmuRecipient | undefined {

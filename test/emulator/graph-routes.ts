@@ -14,7 +14,7 @@ export interface GraphOptions {
 
 interface Pager {
   readonly items: readonly Record<string, unknown>[];
-  offset: number;
+  readonly offset: number;
   readonly pageSize: number;
   /** For delta rounds: the sequence number the final deltaLink carries. */
   readonly deltaSeq: number | undefined;
@@ -165,20 +165,21 @@ export class GraphEmulator {
         "Directory_ExpiredPageToken",
         "The specified page token value has expired and can no longer be included in your request.",
       );
-    this.pagers.delete(token);
     return this.page(pager, resource, token);
   }
 
   private page(pager: Pager, resource: string, _token: string | undefined): EmuResponse {
     const value = pager.items.slice(pager.offset, pager.offset + pager.pageSize);
-    pager.offset += value.length;
+    // Each page's token names an immutable position, so asking for a page again (a client
+    // retrying after a cut connection) gets the same page, as with the services' skip tokens.
+    const offset = pager.offset + value.length;
     const body: Record<string, unknown> = {
       "@odata.context": `${this.base()}/v1.0/$metadata#users(${pager.query})`,
       value,
     };
-    if (pager.offset < pager.items.length) {
+    if (offset < pager.items.length) {
       const next = randomBytes(12).toString("base64url");
-      this.pagers.set(next, pager);
+      this.pagers.set(next, { ...pager, offset });
       // Real nextLinks repeat $select/$top for /users; delta nextLinks carry only the token.
       const params =
         resource === "users"

@@ -96,6 +96,15 @@ export class TokenAuthority {
     this.tokens.clear();
   }
 
+  /**
+   * Every token issued so far is past its lifetime (a run longer than the token's hour, or a
+   * clock skew): the services answer 401 "token is expired" until a new one is fetched.
+   */
+  expireAll(): void {
+    const past = this.now() - 1000;
+    for (const [value, token] of this.tokens) this.tokens.set(value, { ...token, expiresAt: past });
+  }
+
   /** GitHub's OIDC endpoint: GET ?audience=... with `Authorization: bearer <request token>`. */
   handleGithub(req: EmuRequest): EmuResponse {
     if (header(req, "authorization") !== `bearer ${this.githubRequestToken}`) {

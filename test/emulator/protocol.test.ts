@@ -30,7 +30,7 @@ const exo = (cmdlet: string, parameters: Record<string, unknown>, headers: Recor
     headers: {
       Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
       "Content-Type": "application/json",
-      "X-AnchorMailbox": `UPN:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.domain}`,
+      "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
       ...headers,
     },
     body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
@@ -153,6 +153,9 @@ describe("Exchange", () => {
     expect(missing.status).toBe(404);
     expect(JSON.stringify(await missing.json())).toMatch(/ManagementObjectNotFoundException/);
     expect((await exo("Get-Mailbox", {}, { "X-AnchorMailbox": "" })).status).toBe(400);
+    // An app-only token has no user: the delegated UPN form of the anchor does not route it.
+    const upn = `UPN:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.domain}`;
+    expect((await exo("Get-Mailbox", {}, { "X-AnchorMailbox": upn })).status).toBe(400);
   });
 
   it("pages Get-Mailbox by odata.maxpagesize and POST to @odata.nextLink", async () => {

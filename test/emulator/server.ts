@@ -39,6 +39,8 @@ export interface Emulator {
   };
   /** PEM of the test CA that signed the servers' certificate. */
   readonly caPem: string;
+  /** The servers' certificate and key (127.0.0.1), for test servers beside the emulator. */
+  readonly tls: { readonly certPem: string; readonly keyPem: string };
   readonly tenantId: string;
   readonly domain: string;
   readonly state: EmulatorState;
@@ -61,6 +63,8 @@ export interface Emulator {
     clear(): void;
     /** Invalidates every access token issued so far (rotated secret, deleted app). */
     revokeTokens(): void;
+    /** Every access token issued so far is past its lifetime. */
+    expireTokens(): void;
   };
   /** Environment a GitHub Actions job would have, pointing at the emulated OIDC endpoint. */
   readonly githubEnv: Readonly<Record<string, string>>;
@@ -178,6 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     urls,
     caPem: pki.caPem,
+    tls: { certPem: pki.certPem, keyPem: pki.keyPem },
     tenantId: state.tenantId,
     domain: state.domain,
     state,
@@ -203,6 +208,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }),
       clear: () => faults.clear(),
       revokeTokens: () => authority.revokeAll(),
+      expireTokens: () => authority.expireAll(),
     },
     githubEnv: {
       ACTIONS_ID_TOKEN_REQUEST_URL: urls.githubOidc,

@@ -1,6 +1,9 @@
 // A fetch for tests that trusts the emulator's test CA, over node:https. Certificate and host
-// name are still verified: only the trust anchor differs from production.
+// name are still verified: only the trust anchor differs from production. Like Node's own fetch
+// it resolves once the headers are in and streams the body, so a connection cut in the middle
+// of a body fails when the body is read, as it does in production.
 import { request } from "node:https";
+import { Readable } from "node:stream";
 import type { FetchLike } from "../../src/tenant/http/transport.js";
 
 export function trustingFetch(caPem: string): FetchLike {
@@ -16,22 +19,26 @@ export function trustingFetch(caPem: string): FetchLike {
         headers[name] = value;
       });
       const req = request(target, { method: init.method ?? "GET", headers, ca: caPem }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const out = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value === undefined) continue;
-            for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
-          }
-          const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-          resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers: out }));
-        });
+        const status = res.statusCode ?? 0;
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value === undefined) continue;
+          for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
+        }
+        // A body cut short (the socket closed before Content-Length bytes) errors the stream.
+        res.on("aborted", () => res.destroy(new TypeError("terminated")));
+        const body =
+          status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status, statusText: res.statusMessage ?? "", headers: out }));
       });
       req.on("error", (e) => reject(new TypeError("fetch failed", { cause: e })));
-      init.signal?.addEventListener("abort", () => req.destroy(new Error("aborted")));
+      const signal = init.signal;
+      if (signal) {
+        const abort = () =>
+          req.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+        if (signal.aborted) abort();
+        else signal.addEventListener("abort", abort, { once: true });
+      }
       const body = init.body;
       if (typeof body === "string") req.end(body);
       else if (body instanceof URLSearchParams) req.end(body.toString());

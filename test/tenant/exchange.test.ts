@@ -43,7 +43,7 @@ describe("with mailboxes, mail users and contacts", () => {
     for (const c of calls) {
       expect(c.path).toBe(`/adminapi/beta/${emu.tenantId}/InvokeCommand`);
       expect(c.headers["x-anchormailbox"]).toBe(
-        `UPN:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.domain}`,
+        `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
       );
       expect(c.headers["x-prefer"]).toBe("odata.maxpagesize=1000");
       expect(c.headers["x-responseformat"]).toBe("json");
@@ -148,7 +148,7 @@ describe("with mailboxes, mail users and contacts", () => {
       headers: {
         Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
         "Content-Type": "application/json",
-        "X-AnchorMailbox": `UPN:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.domain}`,
+        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
       },
       body: JSON.stringify({
         CmdletInput: {
@@ -205,16 +205,29 @@ describe("with mailboxes, mail users and contacts", () => {
 });
 
 describe("authorisation", () => {
-  it("a rejected token is TENANT_AUTH naming Exchange's diagnostics and the role to grant", async () => {
+  it("a token revoked mid-run is replaced by a fresh one once, and the read goes on", async () => {
     emu = await startEmulator();
     emu.state.addUser({ userPrincipalName: "a@contoso.com" });
     tenant = await openAgainst(emu);
     await collect(tenant.readRecipients());
     emu.inject.revokeTokens();
+    await collect(tenant.readRecipients());
+    const refused = emu.requests.filter((r) => r.service === "exchange" && r.status === 401);
+    expect(refused).toHaveLength(1);
+  });
+
+  it("a token refused again after the refresh is TENANT_AUTH naming Exchange's diagnostics and the role to grant", async () => {
+    emu = await startEmulator();
+    tenant = await openAgainst(emu);
+    await collect(tenant.readRecipients());
+    // The admin takes the app role away: every token, old or new, lacks it.
+    emu.authority.register({ ...emu.app, exchangeRoles: [] });
+    emu.inject.revokeTokens();
     const error = await collect(tenant.readRecipients()).catch((e: unknown) => e);
     expect(isSmimesyncError(error) && error.code).toBe("TENANT_AUTH");
-    expect(String(error)).toMatch(/Exchange Online rejected the access token.*401/);
+    expect(String(error)).toMatch(/Exchange Online rejected the access token.*401.*also with a freshly issued token/);
     expect(isSmimesyncError(error) && error.hint).toMatch(/Exchange\.ManageAsApp/);
+    expect(emu.requests.filter((r) => r.service === "exchange" && r.status === 401)).toHaveLength(2);
   });
 
   it("an app without an Exchange admin role is TENANT_FORBIDDEN with the fix in the hint", async () => {

@@ -68,15 +68,19 @@ describe("reading users", () => {
   });
 });
 
-it("an expired or revoked token is TENANT_AUTH with Graph's message", async () => {
+it("an expired token is refreshed once; a revoked credential is then TENANT_AUTH with Entra's message", async () => {
   emu = await startEmulator();
   emu.state.addUser({ userPrincipalName: "a@contoso.com" });
   const tenant = await openAgainst(emu);
   await collect(tenant.readUsers());
+  emu.inject.expireTokens();
+  expect(await collect(tenant.readUsers())).toHaveLength(1);
+  // The secret is rotated: the refresh after the next 401 cannot get a token.
   emu.inject.revokeTokens();
+  emu.authority.register({ ...emu.app, clientSecret: "rotated" });
   const error = await collect(tenant.readUsers()).catch((e: unknown) => e);
   expect(isSmimesyncError(error) && error.code).toBe("TENANT_AUTH");
-  expect(String(error)).toMatch(/401 InvalidAuthenticationToken/);
+  expect(String(error)).toMatch(/cannot get a token.*client secret/i);
 });
 
 it("an app without User.Read.All is TENANT_FORBIDDEN with a hint naming the permission", async () => {

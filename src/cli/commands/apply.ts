@@ -16,7 +16,7 @@ import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
 import { printDiagnostics } from "../report-error.js";
-import { planWithProgress, printGuardTrips } from "./shared.js";
+import { backendsWithNotices, planWithProgress, printGuardTrips } from "./shared.js";
 
 interface ApplyOptions {
   config: string;
@@ -64,7 +64,7 @@ export const applyCommand: CommandFactory = (ctx) =>
       const p = progress(o);
       const { outcomes, stoppedBy, saveError } = await executeApply(loaded, plan, {
         env: ctx.env,
-        ...ctx.seams.backends,
+        ...backendsWithNotices(ctx, o),
         onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
       }).finally(() => p.done());
       printOutcomes(o, plan, outcomes, stoppedBy !== undefined);

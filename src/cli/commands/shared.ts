@@ -1,6 +1,7 @@
 // Pieces the plan, apply and demo commands share: running the plan, and how tripped guards read.
 import type { GuardTrip } from "../../apply/guards.js";
 import type { LoadedConfig } from "../../config/load.js";
+import type { BackendOptions } from "../../engine/backends.js";
 import { computePlan, type PlanResult } from "../../engine/plan-run.js";
 import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
@@ -20,7 +21,7 @@ export async function planWithProgress(
   try {
     return await computePlan(loaded, {
       env: ctx.env,
-      ...ctx.seams.backends,
+      ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
       onRead: (c) =>
         p.update(
@@ -38,4 +39,31 @@ export function printGuardTrips(o: Output, trips: readonly GuardTrip[]): void {
     o.err(`  ${t.hint}`);
   }
   o.err("Nothing was written. apply refuses this plan while the guard trips.");
+}
+
+/** Waits shorter than this pass silently; longer ones say what they wait for. */
+const WAIT_NOTICE_MS = 3_000;
+
+/**
+ * The engine's backend seams, with a line on stderr for each wait of more than a few seconds
+ * (throttling, an unavailable service), so a run that seems stuck says why, in CI too.
+ */
+export function backendsWithNotices(ctx: CliContext, o: Output): Omit<BackendOptions, "env"> {
+  const seams = ctx.seams.backends ?? {};
+  const seamRetry = seams.tenant?.onRetry;
+  return {
+    ...seams,
+    tenant: {
+      ...seams.tenant,
+      onRetry: (info) => {
+        seamRetry?.(info);
+        if (info.delayMs < WAIT_NOTICE_MS) return;
+        o.err(
+          o.color.yellow(
+            `Waiting ${Math.ceil(info.delayMs / 1000)} s: ${info.service}, ${info.what}: ${info.reason} (retry ${info.attempt}).`,
+          ),
+        );
+      },
+    },
+  };
 }

@@ -1,29 +1,32 @@
 // Exchange Online cmdlets over the admin REST endpoint the ExchangeOnlineManagement module
 // uses: POST {exchange}/adminapi/beta/{tenantId}/InvokeCommand with
 // {"CmdletInput":{"CmdletName":...,"Parameters":{...}}}. Later pages are fetched by POSTing the
-// same body to @odata.nextLink. Errors of a cmdlet come back as {"error":{...}}; a write to a
+// same body to the answer's next link. Each wire convention lives in one function below, with
+// the public client it follows. Errors of a cmdlet come back as {"error":{...}}; a write to a
 // directory-synced object is refused with the "write scope" message, surfaced as
 // TENANT_WRITE_SCOPE.
 import { SmimesyncError } from "../../errors.js";
 import { isJsonObject } from "../graph/user-mapping.js";
+import { followableLink, nextLinkOf } from "../http/paging.js";
 import { type OutgoingRequest, type SenderDeps, send } from "../http/sender.js";
 import { TenantHttpError } from "../http/service-error.js";
 
-/** The arbitration mailbox that routes tenant-wide admin calls (as the EXO module does). */
-const ANCHOR_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
 const PAGE_SIZE = 1000;
 
 export interface ExchangeClientOptions {
   /** Exchange host root, e.g. https://outlook.office365.com */
   readonly baseUrl: string;
   readonly tenantId: string;
-  /** Initial domain (contoso.onmicrosoft.com) for X-AnchorMailbox. */
-  readonly domain: string;
-  readonly getToken: () => Promise<string>;
   readonly sender: SenderDeps;
 }
 
 export type CmdletParameters = Readonly<Record<string, unknown>>;
+
+/** What a cmdlet output, and the warnings it gave (a Set-* that changed nothing says so there). */
+export interface CmdletAnswer {
+  readonly objects: Record<string, unknown>[];
+  readonly warnings: readonly string[];
+}
 
 export class ExchangeClient {
   constructor(private readonly options: ExchangeClientOptions) {}
@@ -34,27 +37,23 @@ export class ExchangeClient {
     parameters: CmdletParameters,
     select: readonly string[],
   ): AsyncIterable<Record<string, unknown>> {
-    let url: string | undefined = `${this.endpoint()}?$select=${select.join(",")}`;
+    const start = `${this.endpoint()}?$select=${select.join(",")}`;
+    let url: string | undefined = start;
     while (url !== undefined) {
       const page = await this.post(url, cmdlet, parameters, true);
-      const value = page.value;
-      if (!Array.isArray(value)) throw protocol(`${cmdlet} answered without a value array`);
-      for (const item of value) if (isJsonObject(item)) yield item;
-      const next = page["@odata.nextLink"];
-      url = typeof next === "string" ? next : undefined;
+      for (const item of objectsOf(page, cmdlet)) yield item;
+      const next = nextLinkOf(page);
+      url = next === undefined || next === null ? undefined : followableLink("exchange", next, start, cmdlet);
     }
   }
 
-  /** Runs a cmdlet once (Set-*, New-*) and returns the objects it output. */
-  async run(cmdlet: string, parameters: CmdletParameters): Promise<Record<string, unknown>[]> {
-    const page = await this.post(
-      this.endpoint(),
-      cmdlet,
-      parameters,
-      cmdlet.startsWith("Get-") || cmdlet.startsWith("Set-"),
-    );
-    const value = page.value;
-    return Array.isArray(value) ? value.filter(isJsonObject) : [];
+  /**
+   * Runs a cmdlet once (Set-*, New-*). `idempotent`: whether repeating it after a lost answer is
+   * harmless (value-level Set-* edits are; New-* is not).
+   */
+  async run(cmdlet: string, parameters: CmdletParameters, idempotent: boolean): Promise<CmdletAnswer> {
+    const page = await this.post(this.endpoint(), cmdlet, parameters, idempotent);
+    return { objects: objectsOf(page, cmdlet), warnings: warningsOf(page) };
   }
 
   private endpoint(): string {
@@ -67,42 +66,68 @@ export class ExchangeClient {
     parameters: CmdletParameters,
     idempotent: boolean,
   ): Promise<Record<string, unknown>> {
-    const token = await this.options.getToken();
     const req: OutgoingRequest = {
       service: "exchange",
       method: "POST",
       url,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        "Content-Type": "application/json; charset=utf-8",
-        Accept: "application/json",
-        "X-AnchorMailbox": `UPN:${ANCHOR_MAILBOX}@${this.options.domain}`,
-        "X-prefer": `odata.maxpagesize=${PAGE_SIZE}`,
-        Prefer: `odata.maxpagesize=${PAGE_SIZE}`,
-        "X-ResponseFormat": "json",
-        "X-CmdletName": cmdlet,
-      },
+      headers: invokeHeaders(this.options.tenantId, cmdlet),
       body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
-      // Set-* writes the complete value list, so repeating it is harmless; New-* is not.
       idempotent,
       what: describe(cmdlet, parameters),
     };
-    let response: Response;
-    try {
-      response = await send(this.options.sender, req);
-    } catch (e) {
-      throw classify(e, cmdlet, parameters);
-    }
-    const text = await response.text();
     let body: unknown;
     try {
-      body = text === "" ? {} : JSON.parse(text);
-    } catch {
-      throw protocol(`${cmdlet} answered with something other than JSON`);
+      body = (await send(this.options.sender, req)).body;
+    } catch (e) {
+      throw classify(e, cmdlet, parameters);
     }
     if (!isJsonObject(body)) throw protocol(`${cmdlet} answered with a non-object`);
     return body;
   }
+}
+
+/**
+ * The headers of every InvokeCommand call, as app-only public clients send them:
+ * `X-AnchorMailbox: APP:SystemMailbox{bb558c35-...}@{tenant id}` routes a tenant-wide call
+ * without a user (CIPP-API New-ExoRequest; delegated clients use `UPN:...@{domain}` instead);
+ * `Prefer: odata.maxpagesize=1000` (CIPP-API, GreyCorbel ExoHelper), also as `X-prefer` (the
+ * EXO module); `X-ResponseFormat: json` and `X-CmdletName` (M365Permissions new-ExOQuery).
+ */
+export function invokeHeaders(tenantId: string, cmdlet: string): Record<string, string> {
+  return {
+    "Content-Type": "application/json; charset=utf-8",
+    Accept: "application/json",
+    "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenantId}`,
+    Prefer: `odata.maxpagesize=${PAGE_SIZE}`,
+    "X-prefer": `odata.maxpagesize=${PAGE_SIZE}`,
+    "X-ResponseFormat": "json",
+    "X-CmdletName": cmdlet,
+  };
+}
+
+/**
+ * The objects of an answer: its `value` array; without one, the answer itself when it holds
+ * more than annotations (a single object, as M365Permissions' new-ExOQuery reads it), else none.
+ */
+export function objectsOf(
+  page: Readonly<Record<string, unknown>>,
+  cmdlet: string,
+): Record<string, unknown>[] {
+  if ("value" in page) {
+    const value = page.value;
+    if (value === null) return [];
+    if (!Array.isArray(value)) throw protocol(`${cmdlet} answered with a value that is not a list`);
+    return value.filter(isJsonObject);
+  }
+  const own = Object.keys(page).filter((k) => !k.startsWith("@") && !k.startsWith("odata."));
+  return own.length === 0 ? [] : [page as Record<string, unknown>];
+}
+
+/** `@adminapi.warnings` of an answer (CIPP-API New-ExoRequest and ExoHelper read it). */
+export function warningsOf(page: Readonly<Record<string, unknown>>): string[] {
+  const raw = page["@adminapi.warnings"];
+  if (!Array.isArray(raw)) return typeof raw === "string" && raw !== "" ? [raw] : [];
+  return raw.filter((w): w is string => typeof w === "string" && w.trim() !== "");
 }
 
 const WRITE_SCOPE =

@@ -1,16 +1,10 @@
-// Entra ID users through @microsoft/microsoft-graph-client. The client builds URLs, attaches the
-// token (AuthenticationHandler) and parses OData; our terminal middleware sends through the
-// shared sender so Graph gets the same retry, throttling and concurrency rules as Exchange.
-import {
-  AuthenticationHandler,
-  type AuthenticationProvider,
-  Client,
-  type Context,
-  type Middleware,
-  type MiddlewareOptions,
-} from "@microsoft/microsoft-graph-client";
+// Entra ID users from Microsoft Graph v1.0: /users (paged), /users/delta (paged rounds ending in a
+// deltaLink) and $batch reads by id. Sent through the shared sender, so Graph gets the same
+// token refresh, retry budget, throttling and same-origin paging rules as Exchange. (Why not
+// @microsoft/microsoft-graph-client: see the README's "Libraries and why".)
 import { SmimesyncError } from "../../errors.js";
-import { type OutgoingRequest, type SenderDeps, send } from "../http/sender.js";
+import { followableLink, nextLinkOf } from "../http/paging.js";
+import { type SenderDeps, send } from "../http/sender.js";
 import type { CloudUser, UserChange, UserDelta } from "../types.js";
 import { isJsonObject, toCloudUser, USER_SELECT } from "./user-mapping.js";
 
@@ -22,107 +16,49 @@ export const GRAPH_BATCH_LIMIT = 20;
 export interface GraphUsersOptions {
   /** Graph service root, e.g. https://graph.microsoft.com */
   readonly baseUrl: string;
-  readonly getToken: () => Promise<string>;
   readonly sender: SenderDeps;
 }
 
-/**
- * Per-request slot: the graph client wraps whatever a middleware throws into a GraphError that
- * keeps only the message, so the middleware parks the real error here for the caller.
- */
-class FailureSlot implements MiddlewareOptions {
-  error: SmimesyncError | undefined;
-  constructor(readonly what: string) {}
-}
-
-class SenderMiddleware implements Middleware {
-  constructor(private readonly deps: SenderDeps) {}
-
-  async execute(context: Context): Promise<void> {
-    const slot = context.middlewareControl?.getMiddlewareOptions(FailureSlot) as FailureSlot | undefined;
-    const url = typeof context.request === "string" ? context.request : context.request.url;
-    const method = (context.options?.method ?? "GET").toUpperCase();
-    const headers: Record<string, string> = {};
-    new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]).forEach(
-      (value, name) => {
-        headers[name] = value;
-      },
-    );
-    const body = context.options?.body;
-    if (method !== "GET" && method !== "POST") throw new Error(`unsupported Graph method ${method}`);
-    const req: OutgoingRequest = {
-      service: "graph",
-      method,
-      url,
-      headers,
-      ...(typeof body === "string" ? { body } : {}),
-      idempotent: method === "GET",
-      what: slot?.what ?? `${method} ${new URL(url).pathname}`,
-    };
-    try {
-      context.response = await send(this.deps, req);
-    } catch (e) {
-      if (slot && e instanceof SmimesyncError) slot.error = e;
-      throw e;
-    }
-  }
-}
-
 export class GraphUsers {
-  private readonly client: Client;
-  private authFailure: SmimesyncError | undefined;
+  constructor(private readonly options: GraphUsersOptions) {}
 
-  constructor(private readonly options: GraphUsersOptions) {
-    const authProvider: AuthenticationProvider = {
-      getAccessToken: async () => {
-        try {
-          return await options.getToken();
-        } catch (e) {
-          if (e instanceof SmimesyncError) this.authFailure = e;
-          throw e;
-        }
-      },
-    };
-    this.client = Client.initWithMiddleware({
-      baseUrl: `${options.baseUrl}/`,
-      defaultVersion: "v1.0",
-      // The AuthenticationHandler only attaches tokens to known Graph hosts or these.
-      customHosts: new Set([new URL(options.baseUrl).hostname]),
-      middleware: [new AuthenticationHandler(authProvider), new SenderMiddleware(options.sender)],
-    });
+  private url(path: string): string {
+    return `${this.options.baseUrl}/v1.0${path}`;
   }
 
   async *list(): AsyncIterable<CloudUser> {
-    let page = await this.get(
-      `/users?$select=${USER_SELECT.join(",")}&$top=${GRAPH_PAGE_SIZE}`,
-      "listing users",
-    );
+    const start = this.url(`/users?$select=${USER_SELECT.join(",")}&$top=${GRAPH_PAGE_SIZE}`);
+    let page = await this.get(start, "listing users");
     for (;;) {
       for (const raw of values(page)) yield toCloudUser(raw);
-      const next = page["@odata.nextLink"];
-      if (typeof next !== "string") return;
-      page = await this.get(next, "listing users (next page)");
+      const next = nextLinkOf(page);
+      if (next === undefined || next === null) return;
+      page = await this.get(
+        followableLink("graph", next, start, "listing users"),
+        "listing users (next page)",
+      );
     }
   }
 
   async delta(deltaLink: string | undefined): Promise<UserDelta> {
+    const start = this.url(`/users/delta?$select=${USER_SELECT.join(",")}&$top=${GRAPH_PAGE_SIZE}`);
+    const what = "reading user changes";
+    // A deltaLink kept between runs is followed by the same rule as any paging link.
+    const first = deltaLink === undefined ? start : followableLink("graph", deltaLink, start, what);
     const changes: RawChange[] = [];
-    let page = await this.get(
-      deltaLink ?? `/users/delta?$select=${USER_SELECT.join(",")}&$top=${GRAPH_PAGE_SIZE}`,
-      "reading user changes",
-    );
+    let page = await this.get(first, what);
     for (;;) {
       for (const raw of values(page)) changes.push(toChange(raw));
-      const next = page["@odata.nextLink"];
-      const link = page["@odata.deltaLink"];
-      if (typeof next === "string") {
-        page = await this.get(next, "reading user changes (next page)");
+      const next = nextLinkOf(page);
+      if (next !== undefined && next !== null) {
+        page = await this.get(followableLink("graph", next, start, what), `${what} (next page)`);
         continue;
       }
+      const link = page["@odata.deltaLink"];
       if (typeof link !== "string") throw protocol("a /users/delta round ended without @odata.deltaLink");
       return {
         changes: await this.completeUpserts(changes),
-        deltaLink: link,
+        deltaLink: followableLink("graph", link, start, what),
         complete: deltaLink === undefined,
       };
     }
@@ -146,8 +82,9 @@ export class GraphUsers {
   }
 
   /** Users by id through $batch; null for an id Graph no longer knows (404). */
-  async readByIds(ids: readonly string[]): Promise<Map<string, CloudUser | null>> {
+  private async readByIds(ids: readonly string[]): Promise<Map<string, CloudUser | null>> {
     const out = new Map<string, CloudUser | null>();
+    const { sender } = this.options;
     for (let i = 0; i < ids.length; i += GRAPH_BATCH_LIMIT) {
       let pending = ids.slice(i, i + GRAPH_BATCH_LIMIT);
       for (let attempt = 1; pending.length > 0; attempt++) {
@@ -156,17 +93,16 @@ export class GraphUsers {
           method: "GET",
           url: `/users/${encodeURIComponent(id)}?$select=${USER_SELECT.join(",")}`,
         }));
-        const slot = new FailureSlot("reading changed users ($batch)");
-        let body: unknown;
-        try {
-          body = await this.client.api("/$batch").middlewareOptions([slot]).post({ requests });
-        } catch (e) {
-          throw (
-            slot.error ??
-            this.authFailure ??
-            new SmimesyncError("TENANT_ERROR", `Microsoft Graph $batch failed: ${String(e)}`)
-          );
-        }
+        const answer = await send(sender, {
+          service: "graph",
+          method: "POST",
+          url: this.url("/$batch"),
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ requests }),
+          idempotent: true,
+          what: "reading changed users ($batch)",
+        });
+        const body = answer.body;
         const responses = isJsonObject(body) && Array.isArray(body.responses) ? body.responses : [];
         const retry: string[] = [];
         let waitMs = 0;
@@ -189,38 +125,36 @@ export class GraphUsers {
             );
           }
         }
-        if (retry.length > 0 && attempt >= this.options.sender.policy.maxAttempts) {
+        // Every id must be answered: a batch that leaves some out is not a complete read.
+        const missing = pending.filter((id) => !out.has(id) && !retry.includes(id));
+        if (missing.length > 0) throw protocol(`$batch left ${missing.length} of its requests unanswered`);
+        if (retry.length === 0) break;
+        if (attempt >= sender.policy.maxAttempts || waitMs > sender.budget.remainingMs) {
           throw new SmimesyncError(
             "TENANT_THROTTLED",
             `Microsoft Graph kept throttling $batch reads: gave up after ${attempt} attempts`,
+            { hint: "Lower tenant.concurrency or run again later." },
           );
         }
-        if (retry.length > 0) await this.options.sender.clock.sleep(waitMs);
+        sender.budget.spend(waitMs);
+        await sender.clock.sleep(waitMs);
         pending = retry;
       }
     }
     return out;
   }
 
-  private async get(pathOrUrl: string, what: string): Promise<Record<string, unknown>> {
-    const slot = new FailureSlot(`${what}`);
-    this.authFailure = undefined;
-    let body: unknown;
-    try {
-      body = await this.client.api(pathOrUrl).middlewareOptions([slot]).get();
-    } catch (e) {
-      const own = slot.error ?? this.authFailure;
-      if (own) throw own;
-      throw new SmimesyncError(
-        "TENANT_ERROR",
-        `Microsoft Graph failed ${what}: ${e instanceof Error ? e.message : String(e)}`,
-        {
-          cause: e,
-        },
-      );
-    }
-    if (!isJsonObject(body)) throw protocol(`${what}: the answer is not a JSON object`);
-    return body;
+  private async get(url: string, what: string): Promise<Record<string, unknown>> {
+    const answer = await send(this.options.sender, {
+      service: "graph",
+      method: "GET",
+      url,
+      headers: { Accept: "application/json" },
+      idempotent: true,
+      what,
+    });
+    if (!isJsonObject(answer.body)) throw protocol(`${what}: the answer is not a JSON object`);
+    return answer.body;
   }
 }
 
