@@ -225,7 +225,9 @@ describe("authorisation", () => {
     emu.inject.revokeTokens();
     const error = await collect(tenant.readRecipients()).catch((e: unknown) => e);
     expect(isSmimesyncError(error) && error.code).toBe("TENANT_AUTH");
-    expect(String(error)).toMatch(/Exchange Online rejected the access token.*401.*also with a freshly issued token/);
+    expect(String(error)).toMatch(
+      /Exchange Online rejected the access token.*401.*also with a freshly issued token/,
+    );
     expect(isSmimesyncError(error) && error.hint).toMatch(/Exchange\.ManageAsApp/);
     expect(emu.requests.filter((r) => r.service === "exchange" && r.status === 401)).toHaveLength(2);
   });
