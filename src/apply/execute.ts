@@ -66,7 +66,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
             ? { changeId: c.id, outcome: "applied" }
             : {
                 changeId: c.id,
-                outcome: result.reason === "stale" ? "stale" : "failed",
+                outcome:
+                  result.reason === "stale" || result.reason === "unconfirmed" ? result.reason : "failed",
                 message: result.message,
               },
         );

@@ -10,7 +10,7 @@ import type { GitHubRun } from "./github-env.js";
 
 export const AUDIT_FORMAT_VERSION = 1;
 
-export const CHANGE_OUTCOMES = ["applied", "stale", "failed", "skipped"] as const;
+export const CHANGE_OUTCOMES = ["applied", "unconfirmed", "stale", "failed", "skipped"] as const;
 export type ChangeOutcomeKind = (typeof CHANGE_OUTCOMES)[number];
 
 /**
@@ -19,7 +19,11 @@ export type ChangeOutcomeKind = (typeof CHANGE_OUTCOMES)[number];
  */
 export type ChangeOutcome =
   | { readonly changeId: string; readonly outcome: "applied"; readonly message?: string }
-  | { readonly changeId: string; readonly outcome: "stale" | "failed" | "skipped"; readonly message: string };
+  | {
+      readonly changeId: string;
+      readonly outcome: "unconfirmed" | "stale" | "failed" | "skipped";
+      readonly message: string;
+    };
 
 export interface AuditCertificate {
   readonly sha1: string;
@@ -77,6 +81,8 @@ export interface AuditRecord {
   readonly summary: {
     readonly published: number;
     readonly removed: number;
+    /** Written, but the service warned it may have changed nothing (absent in older records). */
+    readonly unconfirmed?: number;
     readonly stale: number;
     readonly failed: number;
     readonly skipped: number;
@@ -109,6 +115,7 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
   const mailOf = new Map(plan.objects.map((o) => [o.address, o.mail]));
   const changes = plan.changes.map((c) => auditChange(c, byId.get(c.id), mailOf.get(c.address) ?? null));
   const count = (pred: (c: AuditChange) => boolean) => changes.filter(pred).length;
+  const unconfirmed = count((c) => c.outcome === "unconfirmed");
   const gh = input.github;
   return {
     formatVersion: AUDIT_FORMAT_VERSION,
@@ -138,6 +145,8 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
     summary: {
       published: count((c) => c.outcome === "applied" && c.action === "publish"),
       removed: count((c) => c.outcome === "applied" && c.action === "remove"),
+      // Only when there are some: records of applies without warnings keep their shape.
+      ...(unconfirmed > 0 ? { unconfirmed } : {}),
       stale: count((c) => c.outcome === "stale"),
       failed: count((c) => c.outcome === "failed"),
       skipped: count((c) => c.outcome === "skipped"),
@@ -177,6 +186,7 @@ function auditChange(c: PlannedChange, o: ChangeOutcome | undefined, mail: strin
 export function auditCommitMessage(r: AuditRecord): string {
   const s = r.summary;
   const counts = [`published ${s.published}`, `removed ${s.removed}`];
+  if ((s.unconfirmed ?? 0) > 0) counts.push(`${s.unconfirmed} unconfirmed`);
   if (s.stale > 0) counts.push(`${s.stale} stale`);
   if (s.failed > 0) counts.push(`${s.failed} failed`);
   if (s.skipped > 0) counts.push(`${s.skipped} skipped`);

@@ -5,8 +5,12 @@ export type WriteResult =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      /** `stale`: the object changed since the plan (fingerprint mismatch or a concurrent writer). */
-      readonly reason: "stale" | "not-found" | "refused" | "error";
+      /**
+       * `stale`: the object changed since the plan (fingerprint mismatch or a concurrent writer).
+       * `unconfirmed`: the service accepted the write but warned (Exchange's `@adminapi.warnings`,
+       * e.g. "no settings ... have been modified"): it may not have changed anything.
+       */
+      readonly reason: "stale" | "not-found" | "refused" | "error" | "unconfirmed";
       readonly message: string;
     };
 

@@ -1,19 +1,19 @@
 // The live tenant: users from Microsoft Graph, recipients and their certificates from Exchange
-// Online. Reads stream; writes re-read the recipient first and compare fingerprints, because
-// Exchange has no conditional write (the window is the re-read-to-Set interval).
+// Online. Reads stream; writes re-read the recipient and compare fingerprints (Exchange has no
+// conditional write), then send value-level edits, so a concurrent writer's values survive.
 import { SmimesyncError } from "../errors.js";
 import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
 import { type ExchangeClient, RecipientNotFoundError } from "./exchange/exchange-client.js";
 import {
-  certificateParameter,
   certificateParameters,
   getCmdlet,
   RECIPIENT_KINDS,
   RECIPIENT_SELECT,
   setCmdlet,
   toRecipient,
+  valueEditParameter,
 } from "./exchange/recipients.js";
 import type { GraphUsers } from "./graph/graph-users.js";
 import type {
@@ -84,17 +84,25 @@ export class CloudTenant implements Tenant {
     if (!sameFingerprint(this.fingerprint(current), expected)) {
       return { ok: false, reason: "stale", message: `${ref.kind} ${ref.identity} changed since the plan` };
     }
+    // Checked here against the limits so a refusal names them; Exchange checks again.
     const edit = editAllValues(current.values, edits);
     if (!edit.ok)
       return { ok: false, reason: "error", message: `${ref.kind} ${ref.identity} ${edit.message}` };
-    if (edit.changed.length === 0) return WRITE_OK;
-    // One Set-* call for every attribute of the object: Exchange takes the full new lists.
-    const parameters: Record<string, string[]> = {};
-    for (const attribute of edit.changed)
-      Object.assign(parameters, certificateParameter(attribute, edit.values[attribute]));
+    const parameters: Record<string, unknown> = {};
+    for (const e of edits) {
+      if (e.add.length > 0 || e.remove.length > 0)
+        Object.assign(parameters, valueEditParameter(e.attribute, e.add, e.remove));
+    }
+    if (Object.keys(parameters).length === 0) return WRITE_OK;
+    // One Set-* call for every attribute of the object. Repeating it is harmless (adding a value
+    // that is there, removing one that is gone, changes nothing), so it is retried like a read.
     try {
-      await this.exchange.run(setCmdlet(ref.kind), { Identity: ref.identity, ...parameters }, true);
-      return WRITE_OK;
+      const answer = await this.exchange.run(
+        setCmdlet(ref.kind),
+        { Identity: ref.identity, ...parameters },
+        true,
+      );
+      return answer.warnings.length === 0 ? WRITE_OK : unconfirmed(ref, answer.warnings);
     } catch (e) {
       return perObjectOutcome(e);
     }
@@ -112,7 +120,17 @@ export class CloudTenant implements Tenant {
     const recipient = toRecipient("MailContact", first);
     const certificates = certificateParameters(contact.values);
     if (Object.keys(certificates).length === 0) return recipient;
-    await this.exchange.run("Set-MailContact", { Identity: recipient.identity, ...certificates }, true);
+    const set = await this.exchange.run(
+      "Set-MailContact",
+      { Identity: recipient.identity, ...certificates },
+      true,
+    );
+    if (set.warnings.length > 0) {
+      throw new SmimesyncError(
+        "TENANT_ERROR",
+        `Set-MailContact ${contact.name} warned instead of setting the certificates: ${set.warnings.join(" ")}`,
+      );
+    }
     const reread = await this.readRecipient({ kind: "MailContact", identity: recipient.identity });
     if (!reread)
       throw new SmimesyncError(
@@ -123,6 +141,15 @@ export class CloudTenant implements Tenant {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Exchange accepted the Set-* with warnings (e.g. nothing modified): not reported as applied. */
+function unconfirmed(ref: ExchangeRecipientRef, warnings: readonly string[]): WriteResult {
+  return {
+    ok: false,
+    reason: "unconfirmed",
+    message: `Set-${ref.kind} ${ref.identity} answered with warnings: ${warnings.join(" ")}`,
+  };
 }
 
 /** Outcomes the admin must see per object come back as results; a broken backend throws. */

@@ -308,3 +308,26 @@ describe("apply through the faulty network", () => {
     expect(await readFile(join(dir, "directory.ldif"), "utf8")).toBe(ldif);
   });
 });
+
+describe("what Exchange answers to a write", () => {
+  it("a Set-Mailbox answered with @adminapi.warnings is reported unconfirmed, not applied", async () => {
+    // Someone publishes the same values by hand after apply re-read Frank's mailbox: smimesync's
+    // adds then change nothing, and Exchange says so in a warning.
+    emu.inject.beforeCommand("Set-Mailbox", (state, parameters) => {
+      const frank = [...state.recipients.values()].find((r) => r.name === "Frank Fischer");
+      if (!frank) return;
+      const added = (p: unknown) =>
+        ((p as { add?: string[] } | undefined)?.add ?? []).map(
+          (v) => new Uint8Array(Buffer.from(v, "base64")),
+        );
+      frank.userCertificate = [...frank.userCertificate, ...added(parameters.UserCertificate)];
+      frank.userSMIMECertificate = [...frank.userSMIMECertificate, ...added(parameters.UserSMimeCertificate)];
+    });
+    const apply = await cli(["apply", "--auto-approve", "--no-audit"]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toMatch(
+      /unconfirmed: exchange:mailbox\/frank\.fischer@corp\.example\.com userCertificate publish: .*no settings of 'Frank Fischer' have been modified/,
+    );
+    expect(apply.stdout).toMatch(/Apply complete: \d+ applied, \d+ unconfirmed/);
+  });
+});

@@ -14,6 +14,9 @@ import type { EmulatorState, EmuRecipient } from "./state.js";
 export interface ExchangeOptions {
   /** Server-side page size cap (the service honours odata.maxpagesize up to 1000). */
   readonly maxPageSize: number;
+  readonly nextLinkKey: "@odata.nextLink" | "odata.nextLink";
+  /** Get-* -Identity answers with the object itself, no `value` around it. */
+  readonly bareSingleObjects: boolean;
 }
 
 // App-only callers route through the organization's system mailbox by tenant id, as CIPP-API's
@@ -105,6 +108,9 @@ export class ExchangeEmulator {
     if (params.Identity !== undefined) {
       const found = this.find(kind, String(params.Identity));
       if (!found) return notFound(String(params.Identity));
+      if (this.options.bareSingleObjects) {
+        return json(200, { "@adminapi.warnings": [], ...project(found, select) });
+      }
       items = [found];
     } else {
       items = [...this.state.recipients.values()].filter((r) => r.kind === kind);
@@ -144,7 +150,7 @@ export class ExchangeEmulator {
       const token = randomBytes(12).toString("base64url");
       this.pagers.set(token, { ...pager, offset });
       const select = pager.select ? `$select=${pager.select}&` : "";
-      body["@odata.nextLink"] =
+      body[this.options.nextLinkKey] =
         `${this.base()}/adminapi/beta/${this.state.tenantId}/InvokeCommand?${select}$skiptoken=${token}`;
     }
     return json(200, body);
@@ -160,10 +166,9 @@ export class ExchangeEmulator {
     const target = this.find(kind, params.Identity);
     if (!target) return notFound(params.Identity);
     const updates: [CertParam, Uint8Array[]][] = [];
+    let modified = false;
     for (const p of CERT_PARAMS) {
       if (!(p in params)) continue;
-      const decoded = decodeValues(params[p], p);
-      if ("error" in decoded) return decoded.error;
       if (target.isDirSynced) {
         return exchangeError(
           400,
@@ -171,15 +176,23 @@ export class ExchangeEmulator {
           writeScopeMessage(kind, target.name, p),
         );
       }
-      updates.push([p, decoded.values]);
+      const current = p === "UserCertificate" ? target.userCertificate : target.userSMIMECertificate;
+      const edited = applyParameter(current, params[p], p);
+      if ("error" in edited) return edited.error;
+      modified ||= edited.modified;
+      updates.push([p, edited.values]);
     }
     for (const [p, values] of updates) {
       if (p === "UserCertificate") target.userCertificate = values;
       else target.userSMIMECertificate = values;
     }
+    // Exchange's answer to a Set-* that changed nothing: success, with a warning.
+    const warnings = modified
+      ? []
+      : [`The command completed successfully but no settings of '${target.name}' have been modified.`];
     return json(200, {
       "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
-      "@adminapi.warnings": [],
+      "@adminapi.warnings": warnings,
       value: [],
     });
   }
@@ -240,6 +253,92 @@ function notFound(identity: string): EmuResponse {
     404,
     "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
     `The operation couldn't be performed because object '${identity}' couldn't be found on 'EMULATOR01.PROD.OUTLOOK.COM'.`,
+  );
+}
+
+type Edited = { values: Uint8Array[]; modified: boolean } | { error: EmuResponse };
+
+/**
+ * One multi-valued parameter of a Set-*: a list (or null) replaces the values; a
+ * `#Exchange.GenericHashTable` with `add` / `remove` edits them value by value, leaving the
+ * others alone; an empty one clears them. A value both added and removed is refused. Adding a
+ * value already there or removing one that is not changes nothing (the command then warns).
+ */
+function applyParameter(current: readonly Uint8Array[], raw: unknown, param: CertParam): Edited {
+  if (raw === null || Array.isArray(raw)) {
+    const decoded = decodeValues(raw, param);
+    if ("error" in decoded) return decoded;
+    return checked(decoded.values, !sameSet(current, decoded.values), param);
+  }
+  const table = raw as Record<string, unknown>;
+  if (typeof raw !== "object" || table["@odata.type"] !== "#Exchange.GenericHashTable") {
+    return { error: conversionError(param) };
+  }
+  const keys = Object.keys(table).filter((k) => k !== "@odata.type");
+  if (keys.length === 0) return checked([], current.length > 0, param);
+  const unknown = keys.find((k) => !/^(add|remove)$/i.test(k));
+  if (unknown) {
+    return {
+      error: exchangeError(
+        400,
+        "System.ArgumentException",
+        `The hash table for parameter '${param}' has the key '${unknown}'; only 'Add' and 'Remove' are valid.`,
+      ),
+    };
+  }
+  const list = (name: string) => {
+    const key = keys.find((k) => k.toLowerCase() === name);
+    const v = key === undefined ? [] : table[key];
+    return decodeValues(typeof v === "string" ? [v] : v, param);
+  };
+  const add = list("add");
+  if ("error" in add) return add;
+  const remove = list("remove");
+  if ("error" in remove) return remove;
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+  const both = add.values.find((a) => remove.values.some((r) => same(a, r)));
+  if (both) {
+    return {
+      error: exchangeError(
+        400,
+        "System.ArgumentException",
+        `The same value can't be added to and removed from the property ${param} in one command.`,
+      ),
+    };
+  }
+  const kept = current.filter((v) => !remove.values.some((r) => same(v, r)));
+  const added = add.values.filter((a) => !kept.some((v) => same(v, a)));
+  const values = [...kept, ...added];
+  return checked(values, kept.length !== current.length || added.length > 0, param);
+}
+
+function sameSet(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  const key = (l: readonly Uint8Array[]) =>
+    l
+      .map((v) => Buffer.from(v).toString("base64"))
+      .sort()
+      .join(",");
+  return key(a) === key(b);
+}
+
+function checked(values: Uint8Array[], modified: boolean, param: CertParam): Edited {
+  if (values.length > MAX_VALUES) {
+    return {
+      error: exchangeError(
+        400,
+        "Microsoft.Exchange.Data.DataValidationException",
+        `The property ${param} can contain at most ${MAX_VALUES} values; ${values.length} were given.`,
+      ),
+    };
+  }
+  return { values, modified };
+}
+
+function conversionError(param: CertParam): EmuResponse {
+  return exchangeError(
+    400,
+    "System.Management.Automation.ParameterBindingException",
+    `Cannot process argument transformation on parameter '${param}'. Cannot convert value to type "System.Byte[]".`,
   );
 }
 

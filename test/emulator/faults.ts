@@ -10,6 +10,13 @@ export interface FaultSpec {
   readonly status: 429 | 500 | 502 | 503 | 504 | 403;
   /** Sent as Retry-After (seconds) when given. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Exchange: answer with the tenant's concurrency-limit message ("You have reached the maximum
+   * number of concurrent requests per tenant"), under `status`, instead of the status's own error.
+   */
+  readonly concurrencyLimit?: boolean;
+  /** Sent as Rate-Limit-Remaining: 0 and Rate-Limit-Reset (seconds) when given. */
+  readonly rateLimitResetSeconds?: number;
   /** Only requests for which this is true; default all of the service. */
   readonly match?: (req: EmuRequest) => boolean;
 }

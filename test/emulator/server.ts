@@ -24,6 +24,12 @@ export interface EmulatorOptions {
   /** Server page size caps, to get many pages out of few objects. */
   readonly graphMaxPageSize?: number;
   readonly exchangeMaxPageSize?: number;
+  /**
+   * How Exchange answers: the next-page key (`@odata.nextLink` by default; some answers carry
+   * `odata.nextLink`), and whether a Get-* with -Identity returns the bare object, without `value`.
+   */
+  readonly exchangeNextLinkKey?: "@odata.nextLink" | "odata.nextLink";
+  readonly exchangeBareSingleObjects?: boolean;
   /** Overrides for the default app registration (all permissions granted by default). */
   readonly app?: Partial<EmuApp>;
   /** Fixed ports for manual runs; 0 (any free port) by default. */
@@ -65,6 +71,14 @@ export interface Emulator {
     revokeTokens(): void;
     /** Every access token issued so far is past its lifetime. */
     expireTokens(): void;
+    /**
+     * Runs `edit` on the state once, when the next `cmdlet` call arrives and before it is served:
+     * another admin's change landing between smimesync's re-read and its write.
+     */
+    beforeCommand(
+      cmdlet: string,
+      edit: (state: EmulatorState, parameters: Readonly<Record<string, unknown>>) => void,
+    ): void;
   };
   /** Environment a GitHub Actions job would have, pointing at the emulated OIDC endpoint. */
   readonly githubEnv: Readonly<Record<string, string>>;
@@ -102,6 +116,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const pki = await generateTestPki();
   const requests: LoggedRequest[] = [];
   const faults = new FaultInjector();
+  const commandHooks: {
+    cmdlet: string;
+    edit: (state: EmulatorState, parameters: Readonly<Record<string, unknown>>) => void;
+  }[] = [];
   const urls = { graph: "", exchange: "", login: "", githubOidc: "" };
   const graph = new GraphEmulator(
     state,
@@ -112,7 +130,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const exchange = new ExchangeEmulator(
     state,
     authority,
-    { maxPageSize: options.exchangeMaxPageSize ?? 1000 },
+    {
+      maxPageSize: options.exchangeMaxPageSize ?? 1000,
+      nextLinkKey: options.exchangeNextLinkKey ?? "@odata.nextLink",
+      bareSingleObjects: options.exchangeBareSingleObjects === true,
+    },
     () => urls.exchange,
   );
 
@@ -142,12 +164,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         };
         const entry = logEntry(emuReq, receivedAt);
         requests.push(entry);
+        const hook = commandHooks.findIndex((h) => h.cmdlet === entry.cmdlet);
+        if (hook >= 0) {
+          const input = entry.body as { CmdletInput?: { Parameters?: Record<string, unknown> } };
+          commandHooks.splice(hook, 1)[0]?.edit(state, input.CmdletInput?.Parameters ?? {});
+        }
         const fault = faults.take(emuReq);
         let response: EmuResponse;
         try {
-          response = fault
-            ? faultResponse(service, fault.status, fault.retryAfterSeconds)
-            : handlers[service](emuReq);
+          response = fault ? faultResponse(service, fault) : handlers[service](emuReq);
         } catch (e) {
           response = { status: 500, body: { error: { code: "InternalServerError", message: String(e) } } };
         }
@@ -209,6 +234,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       clear: () => faults.clear(),
       revokeTokens: () => authority.revokeAll(),
       expireTokens: () => authority.expireAll(),
+      beforeCommand: (cmdlet, edit) => commandHooks.push({ cmdlet, edit }),
     },
     githubEnv: {
       ACTIONS_ID_TOKEN_REQUEST_URL: urls.githubOidc,
@@ -265,13 +291,23 @@ function logEntry(req: EmuRequest, receivedAt: number): LoggedRequest {
   };
 }
 
-function faultResponse(
-  service: EmuService,
-  status: number,
-  retryAfterSeconds: number | undefined,
-): EmuResponse {
+function faultResponse(service: EmuService, fault: FaultSpec): EmuResponse {
+  const { status, retryAfterSeconds } = fault;
   const headers: Record<string, string> =
     retryAfterSeconds === undefined ? {} : { "Retry-After": String(retryAfterSeconds) };
+  // Exchange's rate-limit headers: none left until the reset, in seconds.
+  if (fault.rateLimitResetSeconds !== undefined) {
+    headers["Rate-Limit-Remaining"] = "0";
+    headers["Rate-Limit-Reset"] = String(fault.rateLimitResetSeconds);
+  }
+  if (fault.concurrencyLimit === true && service === "exchange") {
+    const r = exchangeError(
+      status,
+      "Microsoft.Exchange.Management.Tasks.ThrottlingException",
+      "You have reached the maximum number of concurrent requests per tenant. Please wait and try again.",
+    );
+    return { ...r, headers };
+  }
   if (status === 429) {
     if (service === "graph") return graphError(429, "TooManyRequests", "Too many requests.", headers);
     const r = exchangeError(

@@ -96,7 +96,14 @@ describe("with mailboxes, mail users and contacts", () => {
       const set = emu.requests.filter((r) => r.cmdlet === `Set-${ref.kind}`).at(-1);
       expect(set?.body).toMatchObject({
         CmdletInput: {
-          Parameters: { Identity: ref.identity, UserCertificate: [Buffer.from(b).toString("base64")] },
+          Parameters: {
+            Identity: ref.identity,
+            // Only the removed value travels: the write names what changes, never the whole list.
+            UserCertificate: {
+              "@odata.type": "#Exchange.GenericHashTable",
+              remove: [Buffer.from(a).toString("base64")],
+            },
+          },
         },
       });
     }

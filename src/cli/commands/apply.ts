@@ -127,7 +127,7 @@ async function planAndConfirm(
 
 function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[], stopped: boolean): void {
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  const counts = { applied: 0, stale: 0, failed: 0, skipped: 0 };
+  const counts = { applied: 0, unconfirmed: 0, stale: 0, failed: 0, skipped: 0 };
   for (const x of outcomes) {
     counts[x.outcome]++;
     if (x.outcome === "applied") continue;
@@ -139,9 +139,11 @@ function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[]
     );
   }
   const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : "";
-  const line = `Apply ${stopped ? "stopped" : "complete"}: ${counts.applied} applied, ${counts.stale} stale, ${counts.failed} failed${skipped}.`;
-  o.out(counts.stale + counts.failed + counts.skipped > 0 ? o.color.yellow(line) : o.color.green(line));
-  if (counts.stale + counts.failed + counts.skipped > 0) {
+  const unconfirmed = counts.unconfirmed > 0 ? `, ${counts.unconfirmed} unconfirmed` : "";
+  const line = `Apply ${stopped ? "stopped" : "complete"}: ${counts.applied} applied${unconfirmed}, ${counts.stale} stale, ${counts.failed} failed${skipped}.`;
+  const notAll = counts.unconfirmed + counts.stale + counts.failed + counts.skipped > 0;
+  o.out(notAll ? o.color.yellow(line) : o.color.green(line));
+  if (notAll) {
     o.out(
       "Run `smimesync plan` again: it plans only what is still needed (what was applied is not planned again).",
     );

@@ -66,23 +66,34 @@ function bytesList(value: unknown, where: string): Uint8Array[] {
   return value.map((v) => decodeExchangeBytes(v, where));
 }
 
-/** The Set-* parameter for one attribute: the complete new list of values. */
-export function certificateParameter(
+/**
+ * The Set-* parameter that adds and removes exact values of one attribute and leaves every other
+ * value alone, as public clients edit multi-valued parameters (GreyCorbel ExoHelper tags
+ * hashtables so; CIPP-API sends `@{add=...; remove=...}`): a concurrent writer's values survive,
+ * as with LDAP's add/delete. An empty GenericHashTable would clear the attribute.
+ */
+export function valueEditParameter(
   attribute: CertAttribute,
-  values: readonly Uint8Array[],
-): Record<string, string[]> {
-  return { [EXCHANGE_ATTRIBUTE[attribute]]: values.map(encodeExchangeBytes) };
+  add: readonly Uint8Array[],
+  remove: readonly Uint8Array[],
+): Record<string, unknown> {
+  return {
+    [EXCHANGE_ATTRIBUTE[attribute]]: {
+      "@odata.type": "#Exchange.GenericHashTable",
+      ...(add.length > 0 ? { add: add.map(encodeExchangeBytes) } : {}),
+      ...(remove.length > 0 ? { remove: remove.map(encodeExchangeBytes) } : {}),
+    },
+  };
 }
 
-export function certificateParameters(values: AttributeValues): Record<string, string[]> {
-  return {
-    ...(values.userCertificate.length > 0
-      ? certificateParameter("userCertificate", values.userCertificate)
-      : {}),
-    ...(values.userSMIMECertificate.length > 0
-      ? certificateParameter("userSMIMECertificate", values.userSMIMECertificate)
-      : {}),
-  };
+/** The certificates of a contact just created: its lists are empty, so adding is setting. */
+export function certificateParameters(values: AttributeValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
+    if (values[attribute].length > 0)
+      Object.assign(out, valueEditParameter(attribute, values[attribute], []));
+  }
+  return out;
 }
 
 function protocol(message: string): SmimesyncError {

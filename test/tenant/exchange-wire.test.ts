@@ -1,0 +1,167 @@
+// Exchange's wire conventions as public clients of InvokeCommand rely on them (CIPP-API,
+// GreyCorbel ExoHelper, M365Permissions), through production code against the emulator:
+// value-level GenericHashTable edits (a concurrent editor's value survives), @adminapi.warnings
+// turning a write into `unconfirmed`, both next-link forms, answers without `value`, the
+// concurrency-limit answer and the Rate-Limit headers.
+import { afterEach, describe, expect, it } from "vitest";
+import type { Tenant } from "../../src/tenant/types.js";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.js";
+import { certFor, collect, openAgainst, recordingClock } from "./helpers.js";
+
+let emu: Emulator;
+afterEach(() => emu.close());
+
+const hex = (values: readonly Uint8Array[]) => values.map((v) => Buffer.from(v).toString("hex")).sort();
+
+async function cloudOnlyMailbox(options: EmulatorOptions = {}) {
+  emu = await startEmulator(options);
+  emu.state.addUser({ userPrincipalName: "frank@contoso.com" });
+  const stored = [...emu.state.recipients.values()][0];
+  if (!stored) throw new Error("no mailbox");
+  const a = await certFor("frank@contoso.com");
+  stored.userCertificate = [a];
+  const clock = recordingClock();
+  const tenant = await openAgainst(emu, { clock });
+  return { stored, a, tenant, clock, ref: { kind: "Mailbox" as const, identity: stored.guid } };
+}
+
+async function write(
+  tenant: Tenant,
+  ref: { kind: "Mailbox"; identity: string },
+  add: Uint8Array[],
+  remove: Uint8Array[],
+) {
+  const current = await tenant.readRecipient(ref);
+  if (!current) throw new Error("gone");
+  return tenant.writeValues(
+    ref,
+    [{ attribute: "userCertificate", add, remove }],
+    tenant.fingerprint(current),
+  );
+}
+
+describe("value-level edits", () => {
+  it("Set-Mailbox carries a GenericHashTable with add and remove, never the whole list", async () => {
+    const { a, tenant, ref } = await cloudOnlyMailbox();
+    const b = await certFor("frank@contoso.com");
+    expect(await write(tenant, ref, [b], [a])).toEqual({ ok: true });
+    const set = emu.requests.find((r) => r.cmdlet === "Set-Mailbox");
+    expect(set?.body).toEqual({
+      CmdletInput: {
+        CmdletName: "Set-Mailbox",
+        Parameters: {
+          Identity: ref.identity,
+          UserCertificate: {
+            "@odata.type": "#Exchange.GenericHashTable",
+            add: [Buffer.from(b).toString("base64")],
+            remove: [Buffer.from(a).toString("base64")],
+          },
+        },
+      },
+    });
+    expect(hex((await tenant.readRecipient(ref))?.values.userCertificate ?? [])).toEqual(hex([b]));
+  });
+
+  it("a concurrent edit landing between apply's re-read and its Set-Mailbox is kept, and so is ours", async () => {
+    const { stored, a, tenant, ref } = await cloudOnlyMailbox();
+    const ours = await certFor("frank@contoso.com");
+    const theirs = await certFor("frank@contoso.com");
+    // Another admin adds a certificate after smimesync re-read the mailbox, before its write.
+    emu.inject.beforeCommand("Set-Mailbox", () => {
+      stored.userCertificate = [...stored.userCertificate, theirs];
+    });
+    expect(await write(tenant, ref, [ours], [])).toEqual({ ok: true });
+    expect(hex(stored.userCertificate)).toEqual(hex([a, theirs, ours]));
+  });
+
+  it("the emulator refuses a value both added and removed, and more than 15 values after the edit", async () => {
+    const { stored, a, ref } = await cloudOnlyMailbox();
+    const token = emu.authority.issue(emu.app.clientId, "exchange");
+    const set = (UserCertificate: unknown) =>
+      emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${token}`,
+          "Content-Type": "application/json",
+          "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
+        },
+        body: JSON.stringify({
+          CmdletInput: { CmdletName: "Set-Mailbox", Parameters: { Identity: ref.identity, UserCertificate } },
+        }),
+      });
+    const b64 = Buffer.from(a).toString("base64");
+    const both = await set({ "@odata.type": "#Exchange.GenericHashTable", add: [b64], remove: [b64] });
+    expect(both.status).toBe(400);
+    expect(await both.text()).toMatch(/added to and removed from/);
+    const many = Array.from({ length: 15 }, (_, i) => Buffer.from([0x30, 3, 2, 1, i]).toString("base64"));
+    const over = await set({ "@odata.type": "#Exchange.GenericHashTable", add: many });
+    expect(over.status).toBe(400);
+    expect(await over.text()).toMatch(/at most 15 values; 16/);
+    expect(hex(stored.userCertificate)).toEqual(hex([a]));
+    // An empty GenericHashTable clears the attribute.
+    expect((await set({ "@odata.type": "#Exchange.GenericHashTable" })).status).toBe(200);
+    expect(stored.userCertificate).toEqual([]);
+  });
+});
+
+describe("warnings", () => {
+  it("a Set-Mailbox that changed nothing answers with @adminapi.warnings: the write is unconfirmed, not applied", async () => {
+    const { a, tenant, ref } = await cloudOnlyMailbox();
+    // Adding the value the mailbox already holds: Exchange modifies nothing and says so.
+    const result = await write(tenant, ref, [a], []);
+    expect(result).toEqual({
+      ok: false,
+      reason: "unconfirmed",
+      message: expect.stringMatching(
+        /warnings: The command completed successfully but no settings of 'frank' have been modified/,
+      ),
+    });
+  });
+});
+
+describe("paging and answer shapes", () => {
+  it("follows odata.nextLink (without the @) as well as @odata.nextLink", async () => {
+    emu = await startEmulator({ exchangeMaxPageSize: 2, exchangeNextLinkKey: "odata.nextLink" });
+    for (let i = 0; i < 5; i++) emu.state.addUser({ userPrincipalName: `u${i}@contoso.com` });
+    const tenant = await openAgainst(emu);
+    expect(await collect(tenant.readRecipients())).toHaveLength(5);
+    expect(emu.requests.filter((r) => r.cmdlet === "Get-Mailbox")).toHaveLength(3);
+  });
+
+  it("reads a Get-* answered with the bare object (no value) as that one object", async () => {
+    const { a, ref } = await cloudOnlyMailbox({ exchangeBareSingleObjects: true });
+    const tenant = await openAgainst(emu);
+    const got = await tenant.readRecipient(ref);
+    expect(got?.primarySmtpAddress).toBe("frank@contoso.com");
+    expect(hex(got?.values.userCertificate ?? [])).toEqual(hex([a]));
+  });
+});
+
+describe("throttling answers", () => {
+  it("the concurrency-limit answer is retried whatever its status, even for New-MailContact", async () => {
+    emu = await startEmulator();
+    const clock = recordingClock();
+    const tenant = await openAgainst(emu, { clock });
+    emu.inject.fault({ service: "exchange", status: 500, concurrencyLimit: true, count: 2 });
+    const contact = await tenant.createContact({
+      name: "Pat",
+      externalEmailAddress: "pat@fabrikam.example",
+      values: { userCertificate: [], userSMIMECertificate: [] },
+    });
+    expect(contact.kind).toBe("MailContact");
+    expect(emu.requests.filter((r) => r.cmdlet === "New-MailContact").map((r) => r.status)).toEqual([
+      500, 500, 200,
+    ]);
+    expect(clock.sleeps).toHaveLength(2);
+  });
+
+  it("a 429 without Retry-After waits for Rate-Limit-Reset when Rate-Limit-Remaining is 0", async () => {
+    emu = await startEmulator();
+    emu.state.addUser({ userPrincipalName: "u@contoso.com" });
+    const clock = recordingClock();
+    const tenant = await openAgainst(emu, { clock });
+    emu.inject.fault({ service: "exchange", status: 429, rateLimitResetSeconds: 12 });
+    expect(await collect(tenant.readRecipients())).toHaveLength(1);
+    expect(clock.sleeps).toEqual([12_000]);
+  });
+});
