@@ -29,6 +29,8 @@ export type ErrorCode =
   | "SNAPSHOT_INVALID"
   | "PLAN_INVALID"
   | "PLAN_STALE"
+  /** The plan computed at apply time holds changes no approved plan showed: nothing is written. */
+  | "APPLY_UNAPPROVED"
   | "GUARD_TRIPPED"
   | "GIT_REFUSED"
   | "GITHUB_ERROR"

@@ -1,66 +1,143 @@
-// `apply` end to end: check that the plan still describes this config, repository and the guards,
-// then execute it object by object. The checks come before the first write, always.
+// `apply` end to end. A plan file is an approval, never an instruction: apply always plans again
+// from the current config and directories and writes that plan, and only when every change in it
+// was shown in an approved plan; the bytes written are the recomputed plan's, never a file's.
+// Every check comes before the first write.
+import { relative, resolve } from "node:path";
 import { type ExecuteResult, executePlan } from "../apply/execute.js";
-import { checkGuards } from "../apply/guards.js";
+import type { GuardTrip } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";
 import { SmimesyncError } from "../errors.js";
 import {
+  type ApprovalVerdict,
   assertBinding,
-  type BindingVerdict,
-  checkPlanBinding,
-  describeBinding,
+  checkApprovalBinding,
+  gitContext,
 } from "../gitops/git-binding.js";
+import { type Approval, type Intersection, intersectPlans } from "../gitops/plan-compare.js";
 import { planInputsOf } from "../gitops/plan-inputs.js";
-import type { Plan } from "../plan/types.js";
+import { loadPlan, planIntegrity } from "../plan/plan-file.js";
+import { valueLabel } from "../plan/render/describe.js";
+import type { Plan, PlannedChange } from "../plan/types.js";
 import { type BackendOptions, openBackends } from "./backends.js";
-import { safetySettings } from "./settings.js";
 
-export interface ApplyPreflight {
-  /** Lines to show the admin (binding warnings outside CI, or the binding summary). */
-  readonly notes: readonly string[];
-  /** Null for a plan computed in this same run: it is bound to the tree by construction. */
-  readonly binding: BindingVerdict | null;
+/** One approved plan file, verified (schema, integrity, consistency) and checked for provenance. */
+export interface ApprovedPlan extends Approval {
+  readonly file: string;
+  readonly plan: Plan;
+  /** The file's integrity hash. */
+  readonly hash: string;
+  readonly binding: ApprovalVerdict;
 }
 
-/** Everything apply checks before writing; throws a SmimesyncError saying how to proceed. */
-export async function preflight(
+export interface ApprovalInput {
+  readonly file: string;
+  /** The merged pull request the caller took this plan from (`--approval-pr`), else null. */
+  readonly pullRequest: number | null;
+}
+
+export const isCi = (env: NodeJS.ProcessEnv): boolean => env.CI === "true" || env.GITHUB_ACTIONS === "true";
+
+/**
+ * Loads the approved plans and checks each one's provenance, and (in CI) that the config being
+ * applied is committed: what is planned now must come from reviewed files. Throws GIT_REFUSED in
+ * CI; elsewhere the problems come back as warnings to print.
+ */
+export async function loadApprovals(
   loaded: LoadedConfig,
-  plan: Plan,
+  inputs: readonly ApprovalInput[],
   env: NodeJS.ProcessEnv,
-  /** A plan file (reviewed elsewhere, perhaps on another commit), or a plan made in this run. */
-  origin: "file" | "this-run",
-): Promise<ApplyPreflight> {
-  if (plan.source.configHash !== loaded.hash) {
-    throw new SmimesyncError("PLAN_STALE", `${loaded.displayPath} has changed since this plan was made`, {
-      hint: "Run `smimesync plan` again with the current config, review it, and apply the new plan.",
+): Promise<{ readonly approvals: readonly ApprovedPlan[]; readonly notes: readonly string[] }> {
+  const ci = isCi(env);
+  const notes: string[] = [];
+  const approvals: ApprovedPlan[] = [];
+  for (const input of inputs) {
+    const plan = await loadPlan(input.file);
+    const binding = await checkApprovalBinding(plan, {
+      repoDir: loaded.baseDir,
+      configPath: loaded.path,
+      ci,
+      pullRequest: input.pullRequest,
+    });
+    const name = relative(loaded.baseDir, input.file) || input.file;
+    assertBinding(binding, `the approved plan ${name}`);
+    notes.push(...approvalNotes(name, plan, binding, input.pullRequest));
+    approvals.push({
+      file: input.file,
+      plan,
+      hash: planIntegrity(plan).hash,
+      pullRequest: input.pullRequest,
+      binding,
     });
   }
-  const binding =
-    origin === "file"
-      ? await checkPlanBinding(plan, {
-          repoDir: loaded.baseDir,
-          ...planInputsOf(loaded),
-          ci: env.CI === "true" || env.GITHUB_ACTIONS === "true",
-        })
-      : null;
-  if (binding) assertBinding(binding);
-  const trips = checkGuards(plan, safetySettings(loaded), { directoryObjects: null });
-  if (trips.length > 0) {
+  const git = await gitContext(loaded.baseDir, planInputsOf(loaded));
+  if (git?.dirty) {
+    const message = `The config or certificate files have uncommitted changes: ${git.dirtyPaths.join(", ")}.`;
+    if (ci) {
+      throw new SmimesyncError("GIT_REFUSED", `Refusing to apply in CI: ${message}`, {
+        hint: "apply plans again from the committed configuration: commit or discard the changes.",
+      });
+    }
+    notes.push(`warning: ${message} apply plans from them as they are.`);
+  }
+  return { approvals, notes };
+}
+
+function approvalNotes(
+  name: string,
+  plan: Plan,
+  binding: ApprovalVerdict,
+  pullRequest: number | null,
+): string[] {
+  const pr = pullRequest === null ? "" : ` (pull request #${pullRequest})`;
+  const n = plan.changes.length;
+  const head = `Approved plan ${name}${pr}: ${plan.id.slice(0, 12)}, ${n} change${n === 1 ? "" : "s"}`;
+  if (binding.kind === "bound") {
+    const at = binding.planCommit ? ` made on ${binding.planCommit.slice(0, 12)}` : "";
+    const via = binding.via === "history" ? ", in HEAD's history" : ", merged by squash or rebase";
+    return [`${head}${at}${via}.`];
+  }
+  return [`${head}.`, ...binding.problems.map((p) => `warning: ${p.message}\n  ${p.hint}`)];
+}
+
+/** Throws GUARD_TRIPPED when the plan trips a safety guard: nothing is written. */
+export function refuseTrips(trips: readonly GuardTrip[]): void {
+  if (trips.length === 0) return;
+  throw new SmimesyncError(
+    "GUARD_TRIPPED",
+    `refusing to apply: ${trips.map((t) => `safety guard ${t.guard}: ${t.message}`).join("; ")}. Nothing was written.`,
+    { hint: [...new Set(trips.map((t) => t.hint))].join("\n") },
+  );
+}
+
+/** Changes listed in an error before "... and N more". */
+const LISTED = 20;
+
+/**
+ * The recomputed plan against the approvals. Throws APPLY_UNAPPROVED, naming the changes, when the
+ * plan holds one that no approval showed: then nothing at all is written.
+ */
+export function checkApproved(plan: Plan, approvals: readonly ApprovedPlan[]): Intersection<ApprovedPlan> {
+  const x = intersectPlans(plan, approvals);
+  if (x.unapproved.length > 0) {
+    const n = x.unapproved.length;
+    const lines = x.unapproved.slice(0, LISTED).map((c) => `  ${changeLine(c, plan.policyTime)}`);
+    if (n > LISTED) lines.push(`  ... and ${n - LISTED} more`);
     throw new SmimesyncError(
-      "GUARD_TRIPPED",
-      `refusing to apply: ${trips.map((t) => `safety guard ${t.guard}: ${t.message}`).join("; ")}. Nothing was written.`,
-      { hint: [...new Set(trips.map((t) => t.hint))].join("\n") },
+      "APPLY_UNAPPROVED",
+      `refusing to apply: ${n} change${n === 1 ? "" : "s"} planned now ${n === 1 ? "was" : "were"} not shown in any approved plan. Nothing was written.\n${lines.join("\n")}`,
+      {
+        hint:
+          "apply writes only changes that a reviewed plan showed. Pass the approved plans of every pull request merged since the last apply, " +
+          "or open a pull request (or run `smimesync plan`) so these changes are shown and reviewed.",
+      },
     );
   }
-  return {
-    notes:
-      binding === null
-        ? []
-        : binding.kind === "bound"
-          ? describeBinding(binding)
-          : describeBinding(binding).map((l) => `warning: ${l}`),
-    binding,
-  };
+  return x;
+}
+
+/** `+ ad:user/ceo@corp.example.com userCertificate publish: Mallory <...>, thumbprint 1A2B3C4D, expires ...` */
+export function changeLine(c: PlannedChange, policyTime: string): string {
+  return `${c.action === "publish" ? "+" : "-"} ${c.address} ${c.attribute} ${c.action}: ${valueLabel(c, policyTime)}`;
 }
 
 export interface ApplyOptions extends BackendOptions {
@@ -100,4 +177,29 @@ export async function executeApply(
   } catch (e) {
     return { ...result, saveError: e };
   }
+}
+
+/** Resolves the plan file arguments against the working directory, pairing `--approval-pr`s in order. */
+export function approvalInputs(
+  cwd: string,
+  files: readonly string[],
+  pullRequests: readonly string[],
+): ApprovalInput[] {
+  if (pullRequests.length > 0 && pullRequests.length !== files.length) {
+    throw new SmimesyncError(
+      "USAGE",
+      `${pullRequests.length} --approval-pr given for ${files.length} plan file${files.length === 1 ? "" : "s"}`,
+      { hint: "Give one --approval-pr per plan file, in the same order (or none)." },
+    );
+  }
+  return files.map((f, i) => {
+    const raw = pullRequests[i];
+    if (raw === undefined) return { file: resolve(cwd, f), pullRequest: null };
+    if (!/^[1-9]\d{0,9}$/.test(raw)) {
+      throw new SmimesyncError("USAGE", `--approval-pr ${raw}: not a pull request number`, {
+        hint: "Pass the number of the merged pull request whose plan the file is, e.g. --approval-pr 42.",
+      });
+    }
+    return { file: resolve(cwd, f), pullRequest: Number(raw) };
+  });
 }

@@ -104,6 +104,46 @@ export async function queryAudit(repoDir: string, query: AuditQuery): Promise<Au
   return { entries, problems };
 }
 
+/**
+ * The config commit of the newest apply that wrote everything it planned: the "last applied
+ * commit" after which merged pull requests still wait for their approved plans. Unattended runs
+ * (`reconcile.autoApply`, a subset of the plan) and applies that left changes stale, failed or
+ * skipped do not count, nor do records made from uncommitted config. Null when there is none.
+ */
+export async function lastAppliedCommit(repoDir: string): Promise<string | null> {
+  const root = await repoRoot(repoDir);
+  if (root === null) return null;
+  const git = gitAt(root);
+  const hasCommits =
+    (await git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() !== "";
+  if (!hasCommits) return null;
+  const log = await git.raw([
+    "log",
+    "--diff-filter=A",
+    "--name-only",
+    "--format=commit %H %aI",
+    "--",
+    `${AUDIT_DIR}/`,
+  ]);
+  for (const { commit, paths } of parseLog(log)) {
+    const records: AuditRecord[] = [];
+    for (const path of paths) {
+      const read = await readRecord(git.raw.bind(git), commit, path);
+      if (typeof read !== "string") records.push(read);
+    }
+    // Newest first within a commit too (one record per commit, but a hand-made commit may hold more).
+    records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt));
+    for (const r of records) {
+      if (r.approval?.kind === "unattended") continue;
+      if (r.changes.some((c) => c.outcome !== "applied")) continue;
+      const applied =
+        r.configCommit !== undefined ? r.configCommit : r.plan.dirty === false ? r.plan.commit : null;
+      if (applied !== null) return applied;
+    }
+  }
+  return null;
+}
+
 interface LogCommit {
   readonly commit: string;
   readonly date: string;

@@ -47,7 +47,28 @@ export interface AuditChange {
   readonly reason: string;
   readonly valueSha256: string;
   readonly certificate: AuditCertificate | null;
+  /** Ids of the approved plans that showed this change (apply with plan files). */
+  readonly approvedBy?: readonly string[];
 }
+
+/** A plan file apply took as an approval. */
+export interface AuditApprovedPlan {
+  readonly id: string;
+  /** The file's integrity hash. */
+  readonly hash: string;
+  readonly commit: string | null;
+  readonly pullRequest: number | null;
+}
+
+/**
+ * What approved the writes: plan files (the changes each showed), an operator answering "yes",
+ * `--auto-approve`, or `reconcile.autoApply` in an unattended run (only the listed reasons).
+ */
+export type AuditApproval =
+  | { readonly kind: "plan-files"; readonly plans: readonly AuditApprovedPlan[] }
+  | { readonly kind: "confirmed" }
+  | { readonly kind: "auto-approve" }
+  | { readonly kind: "unattended"; readonly reasons: readonly string[] };
 
 export interface AuditActor {
   readonly name: string;
@@ -69,6 +90,12 @@ export interface AuditRecord {
     readonly dirty: boolean | null;
   };
   readonly headCommit: string | null;
+  /**
+   * The commit whose config was applied (HEAD, with the config and its files committed); null
+   * outside git or from uncommitted changes. `lastAppliedCommit` reads it.
+   */
+  readonly configCommit?: string | null;
+  readonly approval?: AuditApproval;
   readonly actor: AuditActor;
   readonly github: {
     readonly repository: string;
@@ -100,6 +127,9 @@ export interface AuditInput {
   readonly actor: AuditActor;
   readonly github: GitHubRun | null;
   readonly headCommit: string | null;
+  readonly approval: AuditApproval;
+  /** Change id -> ids of the approved plans that showed it. */
+  readonly approvedBy?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Pure: the record for one apply. Throws on an outcome for a change the plan does not hold (a bug). */
@@ -113,7 +143,9 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
     byId.set(o.changeId, o);
   }
   const mailOf = new Map(plan.objects.map((o) => [o.address, o.mail]));
-  const changes = plan.changes.map((c) => auditChange(c, byId.get(c.id), mailOf.get(c.address) ?? null));
+  const changes = plan.changes.map((c) =>
+    auditChange(c, byId.get(c.id), mailOf.get(c.address) ?? null, input.approvedBy?.get(c.id)),
+  );
   const count = (pred: (c: AuditChange) => boolean) => changes.filter(pred).length;
   const unconfirmed = count((c) => c.outcome === "unconfirmed");
   const gh = input.github;
@@ -131,6 +163,8 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
       dirty: plan.source.git?.dirty ?? null,
     },
     headCommit: input.headCommit,
+    configCommit: plan.source.git && !plan.source.git.dirty ? plan.source.git.commit : null,
+    approval: input.approval,
     actor: input.actor,
     github: gh
       ? {
@@ -155,7 +189,12 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
   };
 }
 
-function auditChange(c: PlannedChange, o: ChangeOutcome | undefined, mail: string | null): AuditChange {
+function auditChange(
+  c: PlannedChange,
+  o: ChangeOutcome | undefined,
+  mail: string | null,
+  approvedBy: readonly string[] | undefined,
+): AuditChange {
   const cert = c.certificate;
   return {
     changeId: c.id,
@@ -179,6 +218,7 @@ function auditChange(c: PlannedChange, o: ChangeOutcome | undefined, mail: strin
           emails: cert.emails,
         }
       : null,
+    ...(approvedBy ? { approvedBy } : {}),
   };
 }
 
@@ -191,7 +231,9 @@ export function auditCommitMessage(r: AuditRecord): string {
   if (s.failed > 0) counts.push(`${s.failed} failed`);
   if (s.skipped > 0) counts.push(`${s.skipped} skipped`);
   const where = [`plan ${shortId(r.plan.id)}`];
-  if (r.github?.pullRequest) where.push(`PR #${r.github.pullRequest}`);
+  const prs = approvalPullRequests(r);
+  if (prs.length > 0) where.push(`PR${prs.length > 1 ? "s" : ""} ${prs.map((n) => `#${n}`).join(", ")}`);
+  if (r.approval?.kind === "unattended") where.push("unattended");
   const subject = `smimesync: ${counts.join(", ")} (${where.join(", ")})`;
   const lines = r.changes.map((c) => {
     const sym = c.action === "publish" ? "+" : "-";
@@ -206,9 +248,22 @@ export function auditCommitMessage(r: AuditRecord): string {
     `Smimesync-Plan: ${r.plan.id}`,
     `Smimesync-Plan-Hash: sha256:${r.plan.hash}`,
     ...(r.plan.commit ? [`Smimesync-Config-Commit: ${r.plan.commit}`] : []),
+    ...(r.approval?.kind === "plan-files"
+      ? r.approval.plans.map((p) => `Smimesync-Approved-Plan: ${p.id}`)
+      : []),
     ...(r.github ? [`Smimesync-Run: ${r.github.runUrl}`] : []),
   ];
   return [subject, "", ...(lines.length > 0 ? [...lines, ""] : []), ...trailers].join("\n");
+}
+
+/** The pull requests whose approved plans the record names, else the run's own pull request. */
+export function approvalPullRequests(r: AuditRecord): number[] {
+  const fromPlans =
+    r.approval?.kind === "plan-files"
+      ? r.approval.plans.flatMap((p) => (p.pullRequest === null ? [] : [p.pullRequest]))
+      : [];
+  if (fromPlans.length > 0) return [...new Set(fromPlans)].sort((a, b) => a - b);
+  return r.github?.pullRequest ? [r.github.pullRequest] : [];
 }
 
 export function shortId(id: string): string {

@@ -10,6 +10,7 @@ import { SmimesyncError } from "../errors.js";
 import type { Plan } from "../plan/types.js";
 import {
   type AuditActor,
+  type AuditApproval,
   type AuditRecord,
   auditCommitMessage,
   buildAuditRecord,
@@ -57,6 +58,9 @@ export interface RecordApplyInput {
   readonly plan: Plan;
   readonly planHash: string;
   readonly outcomes: readonly ChangeOutcome[];
+  readonly approval: AuditApproval;
+  /** Change id -> ids of the approved plans that showed it. */
+  readonly approvedBy?: ReadonlyMap<string, readonly string[]>;
   readonly env: NodeJS.ProcessEnv;
   /** Defaults to now; tests pass a fixed time. */
   readonly appliedAt?: Date;
@@ -92,6 +96,8 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
     plan: input.plan,
     planHash: input.planHash,
     outcomes: input.outcomes,
+    approval: input.approval,
+    ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
     appliedAt,
     actor: await resolveActor(input.env, root),
     github: githubRun(input.env),

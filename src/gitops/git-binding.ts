@@ -164,44 +164,10 @@ export async function checkPlanBinding(
     });
   }
 
-  const bound = plan.source.git;
-  if (bound === null) {
-    problems.push({
-      code: "plan-not-bound",
-      message: "The plan records no git commit (it was made outside a git repository).",
-      hint: `${REPLAN} Run plan inside the repository so the plan is bound to a commit.`,
-      paths: [],
-    });
-    return verdict(ctx.commit);
-  }
-  const short = bound.commit.slice(0, 12);
-  if (bound.dirty) {
-    problems.push({
-      code: "plan-dirty",
-      message: `The plan was made from uncommitted changes on top of ${short}: nobody reviewed those in a pull request.`,
-      hint: `Commit the changes, open a pull request, and apply the plan made from it. ${REPLAN}`,
-      paths: [],
-    });
-  }
-  const planCommit = await resolveCommit(git, bound.commit);
-  if (planCommit === null) {
-    problems.push({
-      code: "commit-unknown",
-      message: `The plan's commit ${short} is not in this repository.`,
-      hint: "Fetch the full history (actions/checkout with fetch-depth: 0, or `git fetch --unshallow`); if the commit was rewritten (rebase, force push), re-run plan on the merged commit.",
-      paths: [],
-    });
-    return verdict(ctx.commit);
-  }
-  const headShort = ctx.commit.slice(0, 12);
-  if (!(await isAncestor(git, planCommit, ctx.commit))) {
-    problems.push({
-      code: "not-ancestor",
-      message: `The plan was made from commit ${short}, which is not in the history of HEAD (${headShort}).`,
-      hint: `${REPLAN} (A squash or rebase merge rewrites the pull request's commits; the action's apply mode re-plans and compares in that case.)`,
-      paths: [],
-    });
-  }
+  const commit = await commitProblems(plan, git, ctx.commit, { pullRequest: null });
+  problems.push(...commit.problems);
+  const planCommit = commit.planCommit;
+  if (planCommit === null) return verdict(ctx.commit);
   const changed = splitNul(await git.raw(["diff", "--name-only", "-z", planCommit, ctx.commit]));
   const inputSet = new Set(
     inputs.inside.length === 0
@@ -222,7 +188,7 @@ export async function checkPlanBinding(
     const paths = [...inputSet];
     problems.push({
       code: "inputs-changed",
-      message: `The config or its certificate files changed between the plan's commit ${short} and HEAD ${headShort}: ${paths.join(", ")}.`,
+      message: `The config or its certificate files changed between the plan's commit ${planCommit.slice(0, 12)} and HEAD ${ctx.commit.slice(0, 12)}: ${paths.join(", ")}.`,
       hint: `The plan no longer describes the configuration in the repository. ${REPLAN}`,
       paths,
     });
@@ -233,6 +199,140 @@ export async function checkPlanBinding(
     planCommit,
     head: ctx.commit,
     unrelatedChanges: changed.filter((p) => !inputSet.has(p)),
+  };
+}
+
+interface CommitCheck {
+  /** The plan's commit, resolved; null when the plan names none or one this repository lacks. */
+  readonly planCommit: string | null;
+  /** Whether it is HEAD or in HEAD's history. */
+  readonly inHistory: boolean;
+  readonly problems: readonly BindingProblem[];
+}
+
+/**
+ * The plan's own commit: recorded, clean, known here, and in HEAD's history. With `pullRequest`
+ * (the caller took the plan from that merged pull request) a commit outside HEAD's history, or
+ * not fetched, is what a squash or rebase merge leaves, and not a problem.
+ */
+async function commitProblems(
+  plan: Pick<Plan, "source">,
+  git: ReturnType<typeof gitAt>,
+  head: string,
+  opts: { readonly pullRequest: number | null },
+): Promise<CommitCheck> {
+  const problems: BindingProblem[] = [];
+  const bound = plan.source.git;
+  if (bound === null) {
+    problems.push({
+      code: "plan-not-bound",
+      message: "The plan records no git commit (it was made outside a git repository).",
+      hint: `${REPLAN} Run plan inside the repository so the plan is bound to a commit.`,
+      paths: [],
+    });
+    return { planCommit: null, inHistory: false, problems };
+  }
+  const short = bound.commit.slice(0, 12);
+  if (bound.dirty) {
+    problems.push({
+      code: "plan-dirty",
+      message: `The plan was made from uncommitted changes on top of ${short}: nobody reviewed those in a pull request.`,
+      hint: `Commit the changes, open a pull request, and apply the plan made from it. ${REPLAN}`,
+      paths: [],
+    });
+  }
+  const planCommit = await resolveCommit(git, bound.commit);
+  if (planCommit === null) {
+    if (opts.pullRequest === null) {
+      problems.push({
+        code: "commit-unknown",
+        message: `The plan's commit ${short} is not in this repository.`,
+        hint: "Fetch the full history (actions/checkout with fetch-depth: 0, or `git fetch --unshallow`); if the commit was rewritten (rebase, force push), re-run plan on the merged commit.",
+        paths: [],
+      });
+    }
+    return { planCommit: null, inHistory: false, problems };
+  }
+  const inHistory = await isAncestor(git, planCommit, head);
+  if (!inHistory && opts.pullRequest === null) {
+    problems.push({
+      code: "not-ancestor",
+      message: `The plan was made from commit ${short}, which is not in the history of HEAD (${head.slice(0, 12)}).`,
+      hint: `${REPLAN} (After a squash or rebase merge, pass the pull request the plan came from: \`--approval-pr N\`.)`,
+      paths: [],
+    });
+  }
+  return { planCommit, inHistory, problems };
+}
+
+export type ApprovalVerdict =
+  /** Approved on a commit in HEAD's history, or on the named merged pull request. */
+  | {
+      readonly kind: "bound";
+      readonly planCommit: string | null;
+      readonly head: string;
+      readonly via: "history" | "pull-request";
+    }
+  | {
+      readonly kind: "unverified" | "refused";
+      readonly head: string | null;
+      readonly problems: readonly BindingProblem[];
+    };
+
+export interface ApprovalBindingOptions {
+  /** The repository (or a directory in it). */
+  readonly repoDir: string;
+  /** The config being applied, absolute or relative to repoDir: an approval of another config approves nothing here. */
+  readonly configPath: string;
+  readonly ci: boolean;
+  /** The merged pull request the caller took this plan from (the action knows it), else null. */
+  readonly pullRequest: number | null;
+}
+
+/**
+ * Whether an approved plan may count as an approval. Apply writes what it plans now from the
+ * current config, so the plan's config hash and inputs need not match HEAD's (several pull
+ * requests may have merged since): what is checked is provenance — a clean plan of this config,
+ * made on a commit of this history (or of the pull request the caller names). Forgery is not
+ * what this catches (a plan file's commit is as forgeable as the rest of it); the intersection
+ * with the recomputed plan is.
+ */
+export async function checkApprovalBinding(
+  plan: Pick<Plan, "source">,
+  opts: ApprovalBindingOptions,
+): Promise<ApprovalVerdict> {
+  const problems: BindingProblem[] = [];
+  const verdict = (head: string | null): ApprovalVerdict =>
+    opts.ci ? { kind: "refused", head, problems } : { kind: "unverified", head, problems };
+  const root = await repoRoot(opts.repoDir);
+  const git = root === null ? null : gitAt(root);
+  const head = git === null ? null : await resolveCommit(git, "HEAD");
+  if (root === null || git === null || head === null) {
+    problems.push({
+      code: "no-repository",
+      message: `${opts.repoDir} is not a git work tree with commits, so the approved plan's commit cannot be checked.`,
+      hint: "Run apply in a checkout of the repository that holds the config (actions/checkout with fetch-depth: 0).",
+      paths: [],
+    });
+    return verdict(null);
+  }
+  const configRel = toRepoPaths(root, opts.repoDir, [opts.configPath]).inside[0];
+  if (configRel !== undefined && plan.source.configPath !== configRel) {
+    problems.push({
+      code: "config-mismatch",
+      message: `The plan was made from ${plan.source.configPath}, not from ${configRel}.`,
+      hint: "Pass only the approved plans of this config (a repository with several configs has one plan each).",
+      paths: [plan.source.configPath, configRel],
+    });
+  }
+  const commit = await commitProblems(plan, git, head, { pullRequest: opts.pullRequest });
+  problems.push(...commit.problems);
+  if (problems.length > 0) return verdict(head);
+  return {
+    kind: "bound",
+    planCommit: commit.planCommit,
+    head,
+    via: commit.inHistory ? "history" : "pull-request",
   };
 }
 
@@ -249,11 +349,11 @@ export function describeBinding(verdict: BindingVerdict): string[] {
 }
 
 /** Throws GIT_REFUSED for a refused verdict; apply calls it before writing anything. */
-export function assertBinding(verdict: BindingVerdict): void {
+export function assertBinding(verdict: BindingVerdict | ApprovalVerdict, what = "this plan"): void {
   if (verdict.kind !== "refused") return;
   const [first, ...rest] = verdict.problems;
   if (!first) return;
   const message = [first.message, ...rest.map((p) => p.message)].join("\n");
   const hints = [...new Set(verdict.problems.map((p) => p.hint))].join("\n");
-  throw new SmimesyncError("GIT_REFUSED", `Refusing to apply this plan in CI:\n${message}`, { hint: hints });
+  throw new SmimesyncError("GIT_REFUSED", `Refusing to apply ${what} in CI:\n${message}`, { hint: hints });
 }

@@ -178,12 +178,13 @@ describe("smimesync demo DIR", () => {
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     expect(apply.stdout).toContain("Apply complete: 27 applied, 0 stale, 0 failed.");
 
-    // The same plan a second time: every object changed since it was made, so each is stale and
-    // nothing is written (the new contact included); the files stay as the first apply left them.
+    // The same plan a second time: apply plans again, finds nothing left to do, and reports the
+    // approved changes as no longer planned; nothing is written (the new contact included).
     const before = await readFile(join(dir, "tenant.json"), "utf8");
     const replay = await runAt(NOW, ["apply", "plan.json"], dir);
-    expect(replay.code, replay.stderr).toBe(1);
-    expect(replay.stdout).toContain("Apply complete: 0 applied, 27 stale, 0 failed.");
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain("No changes. Nothing to apply.");
+    expect(replay.stderr.match(/^no longer planned \(not applied\): /gm)).toHaveLength(27);
     expect(await readFile(join(dir, "tenant.json"), "utf8")).toBe(before);
 
     const again = await runAt(NOW, ["plan", "--detailed-exitcode"], dir);

@@ -1,8 +1,8 @@
 // The main job end to end, through the CLI as an admin runs it: a real Samba AD domain controller,
 // the tenant emulator, and the Entra Connect simulator between them. plan shows the expected
-// changes; apply writes AD for synced users and Exchange Online for cloud-only ones; after a sync
-// cycle a new plan shows no changes; an object changed between plan and apply is stale (and only
-// that one); a tripped guard writes nothing.
+// changes; apply plans again and writes AD for synced users and Exchange Online for cloud-only
+// ones; an object changed between that re-plan and its write is stale (and only that one); after a
+// sync cycle a new plan shows no changes; a tripped guard writes nothing.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,8 @@ import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
 import { adminClient, createUser, testOu } from "../ad/seed.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
-import { daysFromNow, makeUser, pem, testPki } from "../fixtures/pki.js";
+import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
+import { runCli } from "../helpers/cli.js";
 import { backendsYaml, stackCli, stackEnv } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -196,19 +197,42 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect(text.stdout).toMatch(/Plan: 2 to publish, 3 to remove, across 5 recipients\./);
   });
 
-  it("applies: a value changed between plan and apply makes that object stale, the others are written", async () => {
-    // Another writer adds a value to dave after the plan was made.
+  it("applies: a value changed between the re-plan and the write makes that object stale, the others are written", async () => {
+    // Another writer changes dave after apply planned again, just before its write.
     const daveDn = (await readAd("dave")).dn;
-    await ad.modify(daveDn, [
-      new Change({
-        operation: "add",
-        modification: new Attribute({
-          type: "userCertificate",
-          values: [Buffer.from(await userCert("dave", { slot: 5 }))],
-        }),
-      }),
-    ]);
-    const r = await cli(["apply", "plan.json"]);
+    const other = await userCert("dave", { slot: 5 });
+    let raced = false;
+    const r = await runCli(["apply", "plan.json"], {
+      cwd: dir,
+      env: env(),
+      seams: {
+        now: NOW,
+        backends: {
+          tenant: { transport: { fetch: emu.fetch } },
+          ldapHooks: {
+            beforeModify: async (dn) => {
+              if (dn !== daveDn || raced) return;
+              raced = true;
+              // It replaces dave's expired certificate with a new one: apply's delete finds the
+              // value gone, and the object is reported stale rather than written blindly.
+              await ad.modify(daveDn, [
+                new Change({
+                  operation: "delete",
+                  modification: new Attribute({
+                    type: "userCertificate",
+                    values: [Buffer.from(certs.daveExpired as Uint8Array)],
+                  }),
+                }),
+                new Change({
+                  operation: "add",
+                  modification: new Attribute({ type: "userCertificate", values: [Buffer.from(other)] }),
+                }),
+              ]);
+            },
+          },
+        },
+      },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Apply complete: 4 applied, 1 stale, 0 failed\./);
     expect(r.stderr).toMatch(
@@ -222,9 +246,9 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect((await readAd("carol")).values.userCertificate.map(hex)).toEqual([
       hex(certs.carolRepo as Uint8Array),
     ]);
-    // Stale: dave keeps the expired value (and the other writer's).
-    expect((await readAd("dave")).values.userCertificate.map(hex)).toContain(
-      hex(certs.daveExpired as Uint8Array),
+    // Stale: dave holds what the other writer left, untouched by apply.
+    expect((await readAd("dave")).values.userCertificate.map(hex).sort()).toEqual(
+      [hex(certs.daveValid as Uint8Array), hex(other)].sort(),
     );
     // Cloud-only: written in Exchange Online.
     expect(mailboxValues(mail("frank"))).toEqual([hex(certs.frankRepo as Uint8Array)]);
@@ -232,12 +256,11 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect(mailboxValues(mail("alice"))).toContain(hex(certs.aliceExpired as Uint8Array));
   });
 
-  it("converges: after a re-plan and apply and a sync cycle, plan shows no changes", async () => {
-    const again = await cli(["plan", "--out", "plan2.json", "--format", "json"]);
-    const plan = JSON.parse(again.stdout) as { changes: { address: string; reason: string }[] };
-    expect(plan.changes.map((c) => `${c.address} ${c.reason}`)).toEqual([`ad:user/${mail("dave")} expired`]);
-    const applied = await cli(["apply", "plan2.json"]);
-    expect(applied.code).toBe(0);
+  it("converges: the approved plan applied again has nothing left, and after a sync cycle plan shows no changes", async () => {
+    const again = await cli(["apply", "plan.json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/No changes\. Nothing to apply\./);
+    expect(again.stderr.match(/^no longer planned \(not applied\): /gm)).toHaveLength(5);
     await runSyncCycle(source, emu.state);
     const final = await cli(["plan", "--detailed-exitcode"]);
     expect(final.stdout).toMatch(/No changes\./);
@@ -268,10 +291,12 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect((await readAd("erin")).values.userCertificate.map(hex)).toEqual([hex(erin)]);
   });
 
-  it("refuses a plan made from another config", async () => {
+  it("applies from the current config: an edited config is planned again, and only what the approval showed is written", async () => {
+    // guarded.json showed erin's removal; the config now allows it, so apply writes it.
     await writeFile(join(dir, "smimesync.yaml"), configYaml({ maxRemovals: 50 }));
     const applied = await cli(["apply", "guarded.json"]);
-    expect(applied.code).toBe(1);
-    expect(applied.stderr).toMatch(/smimesync\.yaml has changed since this plan was made/);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/Apply complete: 1 applied, 0 stale, 0 failed\./);
+    expect((await readAd("erin")).values.userCertificate).toEqual([]);
   });
 });

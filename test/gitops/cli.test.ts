@@ -72,6 +72,7 @@ describe("smimesync audit", () => {
         changes: [change("a1", alice, "publish", 1)],
       }),
       planHash: "a".repeat(64),
+      approval: { kind: "confirmed" },
       outcomes: [{ changeId: "a1", outcome: "applied" }],
       env: { SMIMESYNC_PR_NUMBER: "9", GITHUB_REPOSITORY: "corp/pki", GITHUB_RUN_ID: "5" },
       appliedAt: new Date("2025-02-03T04:05:06Z"),

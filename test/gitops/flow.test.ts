@@ -76,7 +76,9 @@ describe("GitOps through the CLI", () => {
     const before = await readFile(join(dir, "directory.ldif"), "utf8");
     const applied = await cli(["apply", "plan.json"], { CI: "true" });
     expect(applied.code).toBe(1);
-    expect(applied.stderr).toMatch(/Refusing to apply this plan in CI/);
+    expect(applied.stderr).toMatch(
+      /Refusing to apply the approved plan plan\.json in CI:\nThe plan was made from uncommitted changes/,
+    );
     expect(await readFile(join(dir, "directory.ldif"), "utf8")).toBe(before);
   });
 

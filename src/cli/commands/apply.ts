@@ -1,13 +1,19 @@
-import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
-import { executeApply, preflight } from "../../engine/apply-run.js";
+import {
+  approvalInputs,
+  changeLine,
+  checkApproved,
+  executeApply,
+  loadApprovals,
+  refuseTrips,
+} from "../../engine/apply-run.js";
 import { SmimesyncError } from "../../errors.js";
 import { recordApply } from "../../gitops/audit.js";
-import type { ChangeOutcome } from "../../gitops/audit-record.js";
+import type { AuditApproval, ChangeOutcome } from "../../gitops/audit-record.js";
 import { repoRoot } from "../../gitops/git.js";
-import { loadPlan, planIntegrity } from "../../plan/plan-file.js";
+import { planIntegrity } from "../../plan/plan-file.js";
 import { planRenderer } from "../../plan/render/index.js";
 import { hasChanges, type Plan } from "../../plan/types.js";
 import { configOption } from "../config-option.js";
@@ -20,6 +26,7 @@ import { backendsWithNotices, planWithProgress, printGuardTrips } from "./shared
 
 interface ApplyOptions {
   config: string;
+  approvalPr?: string[];
   autoApprove?: boolean;
   audit: boolean;
   push?: boolean;
@@ -27,12 +34,18 @@ interface ApplyOptions {
 
 export const applyCommand: CommandFactory = (ctx) =>
   new Command("apply")
-    .description("execute a reviewed plan file, or plan and apply after confirmation")
+    .description(
+      "plan again and write the changes approved plans showed, or plan and apply after confirmation",
+    )
     .argument(
-      "[plan]",
-      "a plan file written by `smimesync plan --out` (recommended: exactly what was reviewed)",
+      "[plans...]",
+      "approved plan files written by `smimesync plan --out` (several: the plans of every pull request merged since the last apply)",
     )
     .addOption(configOption())
+    .option(
+      "--approval-pr <number...>",
+      "the merged pull request each plan file was posted on, in the same order (recorded in the audit; its commit may then be outside HEAD's history, as after a squash merge)",
+    )
     .option("--auto-approve", "without a plan file: apply without asking (CI)")
     .option(
       "--no-audit",
@@ -41,33 +54,73 @@ export const applyCommand: CommandFactory = (ctx) =>
     .option("--push", "push the audit commit to the remote")
     .addHelpText(
       "after",
-      "\nBefore the first write apply checks: the plan file's schema and integrity hash, that the\n" +
-        "config is the one the plan was made from, the git binding (in CI: refused when the plan\n" +
-        "came from a dirty tree, a commit not in HEAD's history, or inputs changed since), and the\n" +
-        "safety guards. Each object is then re-read; one that changed since the plan is skipped and\n" +
-        "reported as stale, the others proceed. Exit 0 when every change applied, 1 otherwise.",
+      "\nA plan file is an approval, never an instruction. apply checks each file's schema and integrity\n" +
+        "hash and where it comes from (in CI: a clean plan of this config made on a commit in HEAD's\n" +
+        "history, or of the pull request --approval-pr names), then plans again from the current config\n" +
+        "and directories. It writes that plan only when every change in it was shown in an approved plan\n" +
+        "(same recipient, attribute, action and value); otherwise it lists the others and writes nothing.\n" +
+        "Approved changes no longer planned are reported, not written. The safety guards are checked\n" +
+        "again. Each object is then re-read; one that changed since is skipped and reported as stale.\n" +
+        "Exit 0 when every change applied, 1 otherwise.",
     )
-    .action(async (file: string | undefined, opts: ApplyOptions) => {
+    .action(async (files: string[], opts: ApplyOptions) => {
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const plan = file ? await loadPlan(resolve(ctx.cwd, file)) : await planAndConfirm(ctx, o, loaded, opts);
-      if (!plan) return;
+      let plan: Plan;
+      let approval: AuditApproval;
+      let approvedBy: Map<string, string[]> | undefined;
+      if (files.length > 0) {
+        // Every plan file is verified before anything is read from the directories.
+        const inputs = approvalInputs(ctx.cwd, files, opts.approvalPr ?? []);
+        const { approvals, notes } = await loadApprovals(loaded, inputs, ctx.env);
+        for (const note of notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
+        const planned = await planWithProgress(ctx, o, loaded);
+        plan = planned.plan;
+        refuseTrips(planned.trips);
+        const x = checkApproved(plan, approvals);
+        for (const { change } of x.noLongerPlanned) {
+          o.err(`no longer planned (not applied): ${changeLine(change, plan.policyTime)}`);
+        }
+        approvedBy = new Map(x.approved.map((e) => [e.change.id, e.approvedBy.map((a) => a.plan.id)]));
+        approval = {
+          kind: "plan-files",
+          plans: approvals.map((a) => ({
+            id: a.plan.id,
+            hash: a.hash,
+            commit: a.plan.source.git?.commit ?? null,
+            pullRequest: a.pullRequest,
+          })),
+        };
+        const n = plan.changes.length;
+        if (n > 0) {
+          o.err(
+            `Planned again: ${n} change${n === 1 ? "" : "s"}, each shown in an approved plan; writing the values planned now.`,
+          );
+        }
+      } else {
+        const confirmed = await planAndConfirm(ctx, o, loaded, opts);
+        if (!confirmed) return;
+        plan = confirmed;
+        approval = { kind: opts.autoApprove ? "auto-approve" : "confirmed" };
+      }
       if (!hasChanges(plan)) {
         o.out("No changes. Nothing to apply.");
         ctx.setExitCode(EXIT_OK);
-        return;
+        // With approved plans the run is still recorded: it moves the last applied commit on, so
+        // those approvals are not offered again.
+        if (approval.kind !== "plan-files") return;
       }
-      const checked = await preflight(loaded, plan, ctx.env, file ? "file" : "this-run");
-      for (const note of checked.notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
 
       const p = progress(o);
-      const { outcomes, stoppedBy, saveError } = await executeApply(loaded, plan, {
-        env: ctx.env,
-        ...backendsWithNotices(ctx, o),
-        onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
-      }).finally(() => p.done());
-      printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
+      const { outcomes, stoppedBy, saveError } = hasChanges(plan)
+        ? await executeApply(loaded, plan, {
+            env: ctx.env,
+            ...backendsWithNotices(ctx, o),
+            onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
+          }).finally(() => p.done())
+        : { outcomes: [], stoppedBy: undefined, saveError: undefined };
+      if (hasChanges(plan)) printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
       if (saveError !== undefined) {
         // No audit record: it would claim writes that may not have reached the files.
         o.err(
@@ -82,6 +135,8 @@ export const applyCommand: CommandFactory = (ctx) =>
           plan,
           planHash: planIntegrity(plan).hash,
           outcomes,
+          approval,
+          ...(approvedBy ? { approvedBy } : {}),
           env: ctx.env,
           push: opts.push === true,
         });
