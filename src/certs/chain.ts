@@ -17,6 +17,7 @@ export type PathResult =
 
 export class TrustStore {
   readonly #anchors: Map<string, CertSummary>;
+  readonly #intermediates: readonly CertSummary[];
   readonly #bySubject = new Map<string, CertSummary[]>();
   readonly #keys = new Map<string, KeyObject | null>();
   readonly #links = new Map<string, boolean>();
@@ -24,11 +25,17 @@ export class TrustStore {
 
   constructor(anchors: readonly CertSummary[], intermediates: readonly CertSummary[]) {
     this.#anchors = new Map(anchors.map((a) => [a.sha256, a]));
+    this.#intermediates = intermediates.filter((c) => !this.#anchors.has(c.sha256));
     for (const c of [...anchors, ...intermediates]) this.#index(this.#bySubject, c);
   }
 
   get anchors(): readonly CertSummary[] {
     return [...this.#anchors.values()];
+  }
+
+  /** The configured intermediates (those that are not also anchors), as given. */
+  get intermediates(): readonly CertSummary[] {
+    return this.#intermediates;
   }
 
   /** Configured certificates whose subject is `issuerId` (CRL issuers, chain links). */

@@ -9,6 +9,7 @@ import { githubCommand } from "./commands/github.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { planCommand } from "./commands/plan.js";
+import { reportCommand } from "./commands/report.js";
 import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
 import type { CliContext, CommandFactory, EngineSeams, GlobalOptions } from "./context.js";
@@ -22,6 +23,7 @@ const COMMANDS: readonly CommandFactory[] = [
   planCommand,
   showCommand,
   applyCommand,
+  reportCommand,
   initCommand,
   demoCommand,
   inspectCommand,

@@ -9,10 +9,12 @@ import { planInputsOf } from "../gitops/plan-inputs.js";
 import { assemblePlan } from "../plan/assemble.js";
 import type { Plan } from "../plan/types.js";
 import type { Fingerprinter } from "../reconcile/observed.js";
-import { reconcile } from "../reconcile/reconcile.js";
+import { type Managed, reconcile } from "../reconcile/reconcile.js";
+import type { WatchedCa } from "../report/build.js";
+import type { CoverageJudge } from "../report/ports.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy } from "./policy-material.js";
-import { policyPort } from "./policy-port.js";
+import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
 import { type ReadProgress, readObserved } from "./read.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
 
@@ -26,6 +28,14 @@ export interface PlanResult {
   readonly plan: Plan;
   /** Guards the plan trips: apply will refuse it. */
   readonly trips: readonly GuardTrip[];
+  /** What the coverage report reads of the same run (src/report): nothing is read twice. */
+  readonly observation: PlanObservation;
+}
+
+export interface PlanObservation {
+  readonly recipients: readonly Managed[];
+  readonly judge: CoverageJudge;
+  readonly cas: readonly WatchedCa[];
 }
 
 export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Promise<PlanResult> {
@@ -78,5 +88,13 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     ],
     inScope: result.inScope,
   });
-  return { plan, trips: checkGuards(plan, safetySettings(loaded), { directoryObjects }) };
+  return {
+    plan,
+    trips: checkGuards(plan, safetySettings(loaded), { directoryObjects }),
+    observation: {
+      recipients: result.recipients,
+      judge: coverageJudge(policy, now, cache),
+      cas: watchedCas(policy),
+    },
+  };
 }

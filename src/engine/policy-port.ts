@@ -3,8 +3,18 @@
 import type { CertCache, CertSummary } from "../certs/index.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
 import type { CertificateRef, PublishReason } from "../plan/types.js";
-import { type DesiredValue, evaluate, modeOf, type Policy, shouldPrune } from "../policy/index.js";
+import {
+  type DesiredValue,
+  evaluate,
+  judgeCertificate,
+  modeOf,
+  type Policy,
+  recipientAddresses,
+  shouldPrune,
+} from "../policy/index.js";
 import type { PolicyPort, Rejection } from "../reconcile/ports.js";
+import type { WatchedCa } from "../report/build.js";
+import type { CoverageJudge, JudgedCertificate } from "../report/ports.js";
 
 export function certificateRef(c: CertSummary): CertificateRef {
   return {
@@ -100,4 +110,68 @@ export function policyPort(policy: Policy, now: Date, cache: CertCache): PolicyP
       return { desired, rejected, warnings };
     },
   };
+}
+
+/** The policy as the coverage report asks (src/report/ports.ts): the same verdicts plan reaches. */
+export function coverageJudge(policy: Policy, now: Date, cache: CertCache): CoverageJudge {
+  const certsOf = (values: readonly Uint8Array[]): CertSummary[] =>
+    values.flatMap((v) => {
+      const parsed = cache.value(v);
+      return parsed.ok ? [...parsed.certs] : [];
+    });
+  return {
+    judge(recipient, values) {
+      const all = certsOf(values);
+      // CA certificates shipped in any value (Outlook blobs) may complete a chain, as in evaluate.
+      const extras = all.filter((c) => c.isCA);
+      const ctx = { addresses: recipientAddresses(recipient), now, extras };
+      const seen = new Set<string>();
+      const out: JudgedCertificate[] = [];
+      for (const cert of all) {
+        if (cert.isCA || seen.has(cert.sha256)) continue;
+        seen.add(cert.sha256);
+        const verdict = judgeCertificate(policy, cert, ctx);
+        const certificate = certificateRef(cert);
+        if (verdict.status === "rejected") {
+          out.push({ usable: false, certificate, reason: verdict.reason, explanation: verdict.explanation });
+          continue;
+        }
+        // Usable until the certificate or a CA on its path lapses, whichever is first.
+        const path = policy.trust.buildPath(cert, extras);
+        const ca = path.ok
+          ? path.path
+              .slice(1)
+              .reduce<CertSummary | undefined>(
+                (first, c) => (first === undefined || c.notAfter < first.notAfter ? c : first),
+                undefined,
+              )
+          : undefined;
+        const limited = ca !== undefined && ca.notAfter < cert.notAfter;
+        out.push({
+          usable: true,
+          certificate,
+          until: (limited ? ca.notAfter : cert.notAfter).toISOString(),
+          limitedBy: limited ? "issuing-ca" : "certificate",
+        });
+      }
+      return out;
+    },
+    certificatesIn(values) {
+      return new Set(certsOf(values).map((c) => c.sha256));
+    },
+  };
+}
+
+/**
+ * The CA certificates the report watches for expiry: the policy's anchors and intermediates. The
+ * tenant's S/MIME trust collection (Get-SmimeConfig) joins them as `tenant-trust` once read.
+ */
+export function watchedCas(policy: Policy): WatchedCa[] {
+  return [
+    ...policy.trust.anchors.map((c) => ({ source: "trust-anchor" as const, certificate: certificateRef(c) })),
+    ...policy.trust.intermediates.map((c) => ({
+      source: "intermediate" as const,
+      certificate: certificateRef(c),
+    })),
+  ];
 }

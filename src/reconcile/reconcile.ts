@@ -25,10 +25,13 @@ import type { Candidate, PolicyPort } from "./ports.js";
 export type ReconcileResult = Pick<
   PlanInput,
   "objects" | "changes" | "wouldRemove" | "drift" | "warnings" | "inScope"
->;
+> & {
+  /** Every recipient in scope, as joined (what the coverage report reads: src/report). */
+  readonly recipients: readonly Managed[];
+};
 
 /** A recipient smimesync manages, at its authority. */
-interface Managed {
+export interface Managed {
   readonly address: string;
   readonly authority: Authority;
   readonly kind: ObjectKind;
@@ -41,6 +44,11 @@ interface Managed {
   readonly fingerprint: ObjectFingerprint | null;
   /** Partner contacts: every certificate comes from the repository. */
   readonly contactValues?: readonly Uint8Array[];
+  /**
+   * What Exchange Online holds for it, where Outlook looks: the authority's own values for an
+   * Exchange recipient, the joined (synced) recipient's for AD; null when there is none yet.
+   */
+  readonly published: AttributeValues | null;
 }
 
 const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
@@ -93,6 +101,7 @@ export function reconcile(
       proxyAddresses: ad.proxyAddresses,
       current: ad.values,
       fingerprint: fingerprints.directory(ad),
+      published: mirror?.values ?? null,
     });
   }
 
@@ -190,7 +199,7 @@ export function reconcile(
       });
     }
   }
-  return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length };
+  return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length, recipients: managed };
 }
 
 function planRecipient(
@@ -343,6 +352,7 @@ function adContactManaged(
     current: existing.values,
     fingerprint: fingerprints.directory(existing),
     contactValues: contact.values,
+    published: mirror?.isDirSynced ? mirror.values : null,
   };
 }
 
@@ -359,6 +369,7 @@ function newContact(address: string, authority: Authority, ref: ObjectRef, conta
     current: emptyValues(),
     fingerprint: null,
     contactValues: contact.values,
+    published: null,
   };
 }
 
@@ -378,6 +389,7 @@ function exchangeManaged(
     proxyAddresses: rec.emailAddresses,
     current: rec.values,
     fingerprint: fingerprints.exchange(rec),
+    published: rec.values,
   };
 }
 

@@ -10,7 +10,7 @@ const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ??
   (addFormatsModule as unknown as AddFormats);
 
-export type SchemaName = "config" | "plan" | "audit" | "snapshot";
+export type SchemaName = "config" | "plan" | "audit" | "snapshot" | "report";
 
 export function readSchema(name: SchemaName): Record<string, unknown> {
   // From src/schemas/ and from dist/schemas/ alike, the schemas folder is two levels up.

@@ -9,6 +9,7 @@ import { loadConfig } from "../../config/load.js";
 import { DEMO_CONFIG, writeDemo } from "../../demo/write-demo.js";
 import { SmimesyncError } from "../../errors.js";
 import { planRenderer } from "../../plan/render/index.js";
+import { coverageChangeLine, planCoverage } from "../../report/coverage-line.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
@@ -56,8 +57,10 @@ export const demoCommand: CommandFactory = (ctx) =>
       // The plan command's own steps, on the demo's config.
       const loaded = await loadConfig(join(dir, DEMO_CONFIG), ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan, trips } = await planWithProgress(ctx, o, loaded, now);
+      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, now);
       o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
+      o.out("");
+      o.out(coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge)));
       if (trips.length > 0) {
         printGuardTrips(o, trips);
         ctx.setExitCode(EXIT_ERROR);
@@ -125,9 +128,11 @@ export function nextSteps(dir: string, viaNpx: boolean): string {
       `  npx smimesync apply ${c} ${at("plan.json")}`,
       `  npx smimesync plan ${c}`,
       `  npx smimesync show ${at("plan.json")} --format markdown`,
+      `  npx smimesync report ${c} --out ${at("coverage.html")}`,
       `  npx smimesync inspect ${at("certs/grace.green.pem")} ${c} --mail grace.green@corp.example.com`,
       "apply writes directory.ldif and tenant.json (each atomically); the plan after it shows No changes,",
-      "and the drift stays (no Entra Connect runs here). show prints the saved plan as a pull request comment.",
+      "and the drift stays (no Entra Connect runs here). show prints the saved plan as a pull request comment;",
+      "report writes who can receive encrypted mail now, and who loses it when, as one HTML page.",
       ...tail,
     ].join("\n");
   }
@@ -139,6 +144,7 @@ export function nextSteps(dir: string, viaNpx: boolean): string {
     "  smimesync apply plan.json         # writes directory.ldif and tenant.json, atomically",
     "  smimesync plan                    # then: No changes (the drift stays: no Entra Connect here)",
     "  smimesync show plan.json --format markdown   # the saved plan as a pull request comment",
+    "  smimesync report                  # who can receive encrypted mail now, and who loses it when",
     "  smimesync inspect certs/grace.green.pem -c smimesync.yaml --mail grace.green@corp.example.com",
     ...tail,
   ].join("\n");

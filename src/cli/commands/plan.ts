@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.js";
 import { savePlan } from "../../plan/plan-file.js";
 import { PLAN_FORMATS, type PlanFormat, planRenderer } from "../../plan/render/index.js";
 import { hasChanges } from "../../plan/types.js";
+import { coverageChangeLine, planCoverage } from "../../report/coverage-line.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -34,8 +35,17 @@ export const planCommand: CommandFactory = (ctx) =>
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan, trips } = await planWithProgress(ctx, o, loaded);
-      o.out(planRenderer(opts.format, { color: o.color }).render(plan).trimEnd());
+      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded);
+      // Only markdown shows it (pull-request comments): judging every recipient again costs time.
+      const coverage =
+        opts.format === "markdown"
+          ? coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge))
+          : undefined;
+      o.out(
+        planRenderer(opts.format, { color: o.color, ...(coverage ? { coverage } : {}) })
+          .render(plan)
+          .trimEnd(),
+      );
       if (opts.out) {
         await savePlan(resolve(ctx.cwd, opts.out), plan);
         const config = opts.config === DEFAULT_CONFIG_FILE ? "" : ` -c ${opts.config}`;

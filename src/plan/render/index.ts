@@ -18,6 +18,8 @@ export interface PlanRenderer {
 export interface RenderOptions {
   /** Used by the text rendering only; the caller decides whether colour is on (level 0: off). */
   readonly color: ChalkInstance;
+  /** Markdown only: the coverage before and after the plan (src/report), when `plan` computed it. */
+  readonly coverage?: string;
 }
 
 export function planRenderer(format: PlanFormat, options: RenderOptions): PlanRenderer {
@@ -25,7 +27,7 @@ export function planRenderer(format: PlanFormat, options: RenderOptions): PlanRe
     case "text":
       return { format, render: (plan) => renderText(plan, options.color) };
     case "markdown":
-      return { format, render: renderMarkdown };
+      return { format, render: (plan) => renderMarkdown(plan, options.coverage) };
     case "json":
       return { format, render: renderJson };
     default:

@@ -22,12 +22,15 @@ import {
 
 const ATTRIBUTE_WIDTH = 20;
 
-export function renderMarkdown(plan: Plan): string {
+/** `coverage`: one line (report/coverage-line.ts) shown under the summary, when the caller has it. */
+export function renderMarkdown(plan: Plan, coverage?: string): string {
   const s = plan.summary;
   const { changed, notesOnly } = recipientViews(plan);
   const blocks: string[] = [
     "## smimesync plan",
     `**${escapeMarkdown(summaryLine(s))}**`,
+    // Our own words and numbers (report/coverage-line.ts), no directory value: shown as written.
+    ...(coverage === undefined ? [] : [oneLine(coverage)]),
     [
       "| | Count |",
       "| :-- | --: |",

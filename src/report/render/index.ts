@@ -1,0 +1,28 @@
+// One renderer per `--format`, chosen once (as plan/render/index.ts does for plans).
+import type { ChalkInstance } from "chalk";
+import type { Report } from "../types.js";
+import { renderCsv } from "./csv.js";
+import { renderHtml } from "./html.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderText } from "./text.js";
+
+export const REPORT_FORMATS = ["text", "markdown", "json", "csv", "html"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The whole rendering, ending with a newline. Pure: the same report gives the same string. */
+export function renderReport(report: Report, format: ReportFormat, color: ChalkInstance): string {
+  switch (format) {
+    case "text":
+      return renderText(report, color);
+    case "markdown":
+      return renderMarkdown(report);
+    case "json":
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case "csv":
+      return renderCsv(report);
+    case "html":
+      return renderHtml(report);
+    default:
+      return format satisfies never;
+  }
+}
