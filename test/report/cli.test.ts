@@ -42,6 +42,17 @@ describe("smimesync report on the demo", () => {
     );
   });
 
+  it("writes nothing: the directory and the tenant stay byte for byte", async () => {
+    const files = ["directory.ldif", "tenant.json", "smimesync.yaml"];
+    const before = await Promise.all(files.map((f) => readFile(join(dir, f))));
+    for (const format of ["text", "markdown", "json", "csv", "html"]) {
+      const r = await runAt(NOW, ["report", "--format", format], dir);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const after = await Promise.all(files.map((f) => readFile(join(dir, f))));
+    for (const [i, bytes] of after.entries()) expect(bytes.equals(before[i]!), files[i]).toBe(true);
+  });
+
   it("judges each demo recipient as the demo's story says", async () => {
     const report = await json();
     expect(compileSchema<Report>("report")(report)).toBe(true);
