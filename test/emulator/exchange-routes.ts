@@ -23,6 +23,7 @@ export interface ExchangeOptions {
 // New-ExoRequest and GreyCorbel's ExoHelper send it; `UPN:...@domain` is the delegated form.
 const APP_ANCHOR = /^APP:SystemMailbox\{bb558c35-97f1-4cb9-8ff7-d53741dc928c\}@(.+)$/i;
 const MAX_VALUES = 15;
+const BATCH_LIMIT = 10;
 const MAX_BYTES = 32_768;
 const CERT_PARAMS = ["UserCertificate", "UserSMimeCertificate"] as const;
 type CertParam = (typeof CERT_PARAMS)[number];
@@ -43,6 +44,10 @@ export class ExchangeEmulator {
     private readonly authority: TokenAuthority,
     private readonly options: ExchangeOptions,
     private readonly base: () => string,
+    /** Told of each request answered inside a $batch, for the request log. */
+    private readonly onBatchItem: (req: EmuRequest, status: number) => void = () => {},
+    /** Runs before a cmdlet is served, batched or not (tests: a concurrent admin's edit). */
+    private readonly beforeCommand: (cmdlet: string, parameters: Record<string, unknown>) => void = () => {},
   ) {}
 
   handle(req: EmuRequest): EmuResponse {
@@ -59,6 +64,8 @@ export class ExchangeEmulator {
         `The user "${check.token.appId}" isn't assigned to any management roles.`,
       );
     }
+    const batch = /^\/adminapi\/beta\/([^/]+)\/\$batch$/.exec(req.url.pathname);
+    if (req.method === "POST" && batch) return this.batch(req, decodeURIComponent(batch[1] ?? ""));
     const m = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/.exec(req.url.pathname);
     if (req.method !== "POST" || !m)
       return exchangeError(404, "System.Web.HttpException", `No route for ${req.method} ${req.url.pathname}`);
@@ -87,6 +94,7 @@ export class ExchangeEmulator {
     if (typeof cmdlet !== "string")
       return exchangeError(400, "System.ArgumentException", "CmdletInput.CmdletName is required.");
 
+    this.beforeCommand(cmdlet, params);
     const skip = req.url.searchParams.get("$skiptoken");
     if (skip !== null) return this.nextPage(skip, cmdlet);
 
@@ -100,6 +108,65 @@ export class ExchangeEmulator {
       "System.Management.Automation.CommandNotFoundException",
       `The term '${cmdlet}' is not recognized as a name of a cmdlet, function, script file, or executable program.`,
     );
+  }
+
+  /**
+   * POST adminapi/beta/{tenant}/$batch (CIPP-API's New-ExoBulkRequest): at most 10 InvokeCommand
+   * requests, each with its own url, headers and body, answered one by one and independently
+   * (one failing does not stop the others), as {"responses":[{id,status,body}]}.
+   */
+  private batch(req: EmuRequest, tenant: string): EmuResponse {
+    if (tenant !== this.state.tenantId && tenant !== this.state.domain)
+      return exchangeUnauthorized("The tenant in the URL does not match the token.");
+    let body: { requests?: unknown };
+    try {
+      body = JSON.parse(req.bodyText) as { requests?: unknown };
+    } catch {
+      return exchangeError(400, "System.ArgumentException", "The request body is not valid JSON.");
+    }
+    const requests = body.requests;
+    if (!Array.isArray(requests) || requests.length === 0)
+      return exchangeError(400, "System.ArgumentException", "A batch needs a non-empty 'requests' array.");
+    if (requests.length > BATCH_LIMIT) {
+      return exchangeError(
+        400,
+        "System.ArgumentException",
+        `A batch can hold at most ${BATCH_LIMIT} requests; ${requests.length} were sent.`,
+      );
+    }
+    const responses = requests.map((raw: unknown) => {
+      const r = (raw ?? {}) as {
+        id?: unknown;
+        method?: unknown;
+        url?: unknown;
+        headers?: unknown;
+        body?: unknown;
+      };
+      const id = typeof r.id === "string" ? r.id : "";
+      if (id === "" || r.method !== "POST" || typeof r.url !== "string") {
+        return {
+          id,
+          status: 400,
+          body: { error: { code: "BadRequest", message: "Invalid batch request." } },
+        };
+      }
+      const headers: Record<string, string> = { authorization: header(req, "authorization") ?? "" };
+      if (typeof r.headers === "object" && r.headers !== null) {
+        for (const [k, v] of Object.entries(r.headers))
+          if (typeof v === "string") headers[k.toLowerCase()] = v;
+      }
+      const item: EmuRequest = {
+        service: "exchange",
+        method: "POST",
+        url: new URL(r.url, this.base()),
+        headers,
+        bodyText: JSON.stringify(r.body ?? {}),
+      };
+      const answer = this.handle(item);
+      this.onBatchItem(item, answer.status);
+      return { id, status: answer.status, headers: answer.headers ?? {}, body: answer.body };
+    });
+    return json(200, { responses });
   }
 
   private get(kind: RecipientKind, params: Record<string, unknown>, req: EmuRequest): EmuResponse {

@@ -34,6 +34,8 @@ export interface LoggedRequest {
   readonly body: unknown;
   /** Exchange: the cmdlet named in CmdletInput. */
   readonly cmdlet: string | undefined;
+  /** Answered inside a $batch (logged after the batch request that carried it). */
+  readonly inBatch?: true;
   readonly receivedAt: number;
   status: number;
   injected: boolean;

@@ -136,6 +136,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       bareSingleObjects: options.exchangeBareSingleObjects === true,
     },
     () => urls.exchange,
+    (item, status) => {
+      const now = Date.now();
+      requests.push({ ...logEntry(item, now), inBatch: true, status, respondedAt: now });
+    },
+    (cmdlet, parameters) => {
+      const hook = commandHooks.findIndex((h) => h.cmdlet === cmdlet);
+      if (hook >= 0) commandHooks.splice(hook, 1)[0]?.edit(state, parameters);
+    },
   );
 
   const handlers: Record<EmuService, (req: EmuRequest) => EmuResponse> = {
@@ -164,11 +172,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         };
         const entry = logEntry(emuReq, receivedAt);
         requests.push(entry);
-        const hook = commandHooks.findIndex((h) => h.cmdlet === entry.cmdlet);
-        if (hook >= 0) {
-          const input = entry.body as { CmdletInput?: { Parameters?: Record<string, unknown> } };
-          commandHooks.splice(hook, 1)[0]?.edit(state, input.CmdletInput?.Parameters ?? {});
-        }
         const fault = faults.take(emuReq);
         let response: EmuResponse;
         try {

@@ -165,3 +165,69 @@ describe("throttling answers", () => {
     expect(clock.sleeps).toEqual([12_000]);
   });
 });
+
+describe("$batch", () => {
+  it("concurrent re-reads and writes of many mailboxes travel in $batch requests of up to 10, one failure not stopping the rest", async () => {
+    emu = await startEmulator();
+    for (let i = 0; i < 12; i++) emu.state.addUser({ userPrincipalName: `m${i}@contoso.com` });
+    const tenant = await openAgainst(emu);
+    const stored = [...emu.state.recipients.values()];
+    const refs = stored.map((r) => ({ kind: "Mailbox" as const, identity: r.guid }));
+    const certs = await Promise.all(refs.map((_, i) => certFor(`m${i}@contoso.com`)));
+    // One mailbox disappears before apply gets to it.
+    const gone = stored[5];
+    if (!gone) throw new Error("no mailbox");
+    emu.state.recipients.delete(gone.guid.toLowerCase());
+    const results = await Promise.all(
+      refs.map(async (ref, i) => {
+        const cert = certs[i];
+        if (!cert) throw new Error("no cert");
+        const current = await tenant.readRecipient(ref);
+        if (!current) return { ok: false, reason: "not-found" };
+        return tenant.writeValues(
+          ref,
+          [{ attribute: "userCertificate", add: [cert], remove: [] }],
+          tenant.fingerprint(current),
+        );
+      }),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(11);
+    expect(results[5]).toMatchObject({ ok: false, reason: "not-found" });
+    for (const [i, r] of stored.entries())
+      if (i !== 5) expect(hex(r.userCertificate)).toEqual(hex([certs[i] as Uint8Array]));
+
+    const wire = emu.requests.filter((r) => r.service === "exchange" && !r.inBatch);
+    const batches = wire.filter((r) => r.path === `/adminapi/beta/${emu.tenantId}/$batch`);
+    // 12 reads + 11 re-reads + 11 writes, one request each without batching.
+    expect(wire.length).toBeLessThan(12);
+    expect(batches.length).toBeGreaterThan(0);
+    for (const b of batches) {
+      expect(b.headers.prefer).toBe("odata.continue-on-error");
+      const items = (b.body as { requests: { headers: Record<string, string> }[] }).requests;
+      expect(items.length).toBeLessThanOrEqual(10);
+      for (const item of items)
+        expect(item.headers["X-AnchorMailbox"]).toMatch(/^APP:SystemMailbox\{bb558c35-/);
+    }
+    expect(emu.requests.filter((r) => r.inBatch && r.cmdlet === "Set-Mailbox")).toHaveLength(11);
+  });
+
+  it("the emulator refuses a batch of more than 10", async () => {
+    emu = await startEmulator();
+    const requests = Array.from({ length: 11 }, (_, i) => ({
+      id: String(i),
+      method: "POST",
+      url: `${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`,
+      body: { CmdletInput: { CmdletName: "Get-Mailbox", Parameters: {} } },
+    }));
+    const res = await emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/$batch`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ requests }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/at most 10 requests; 11/);
+  });
+});

@@ -9,9 +9,19 @@ import { SmimesyncError } from "../../errors.js";
 import { isJsonObject } from "../graph/user-mapping.js";
 import { followableLink, nextLinkOf } from "../http/paging.js";
 import { type OutgoingRequest, type SenderDeps, send } from "../http/sender.js";
-import { TenantHttpError } from "../http/service-error.js";
+import { errorForStatus, parseServiceError, TenantHttpError } from "../http/service-error.js";
 
 const PAGE_SIZE = 1000;
+/** Requests in one $batch, as CIPP-API's New-ExoBulkRequest sends them. */
+export const EXCHANGE_BATCH_LIMIT = 10;
+
+interface Queued {
+  readonly url: string;
+  readonly cmdlet: string;
+  readonly parameters: CmdletParameters;
+  resolve(page: Record<string, unknown>): void;
+  reject(e: unknown): void;
+}
 
 export interface ExchangeClientOptions {
   /** Exchange host root, e.g. https://outlook.office365.com */
@@ -29,6 +39,9 @@ export interface CmdletAnswer {
 }
 
 export class ExchangeClient {
+  private readonly queue: Queued[] = [];
+  private flushScheduled = false;
+
   constructor(private readonly options: ExchangeClientOptions) {}
 
   /** Runs a Get-* cmdlet and streams every object of every page. */
@@ -60,7 +73,115 @@ export class ExchangeClient {
     return `${this.options.baseUrl}/adminapi/beta/${encodeURIComponent(this.options.tenantId)}/InvokeCommand`;
   }
 
-  private async post(
+  /**
+   * Single-object calls that are safe to repeat (Get-* of one -Identity, value-level Set-*) made
+   * at about the same time — apply's workers re-reading and writing recipients — travel together
+   * in one $batch of up to 10 instead of one request each. A lone call is sent as it is.
+   */
+  private batched(
+    url: string,
+    cmdlet: string,
+    parameters: CmdletParameters,
+  ): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ url, cmdlet, parameters, resolve, reject });
+      if (this.queue.length >= EXCHANGE_BATCH_LIMIT) void this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const items = this.queue.splice(0, EXCHANGE_BATCH_LIMIT);
+      if (items.length === 1) {
+        const [only] = items as [Queued];
+        this.single(only.url, only.cmdlet, only.parameters, true).then(only.resolve, only.reject);
+        continue;
+      }
+      void this.sendBatch(items);
+    }
+  }
+
+  /**
+   * POST adminapi/beta/{tenantId}/$batch with `Prefer: odata.continue-on-error` (CIPP-API
+   * New-ExoBulkRequest): each item carries its own url, headers and body and is answered on its
+   * own. An item the service throttled or could not serve is sent again alone, with the
+   * sender's full retry rules.
+   */
+  private async sendBatch(items: readonly Queued[]): Promise<void> {
+    const base = this.options.baseUrl;
+    const requests = items.map((q, i) => ({
+      id: String(i),
+      method: "POST",
+      url: q.url,
+      headers: invokeHeaders(this.options.tenantId, q.cmdlet),
+      body: { CmdletInput: { CmdletName: q.cmdlet, Parameters: q.parameters } },
+    }));
+    let answer: unknown;
+    try {
+      answer = (
+        await send(this.options.sender, {
+          service: "exchange",
+          method: "POST",
+          url: `${base}/adminapi/beta/${encodeURIComponent(this.options.tenantId)}/$batch`,
+          headers: {
+            ...invokeHeaders(this.options.tenantId, items[0]?.cmdlet ?? ""),
+            Prefer: "odata.continue-on-error",
+          },
+          body: JSON.stringify({ requests }),
+          // Only Get-* and value-level Set-* are batched: repeating the batch is harmless.
+          idempotent: true,
+          what: `${items.length} cmdlets ($batch)`,
+        })
+      ).body;
+    } catch (e) {
+      for (const q of items) q.reject(e);
+      return;
+    }
+    const responses = isJsonObject(answer) && Array.isArray(answer.responses) ? answer.responses : [];
+    const byId = new Map<string, Record<string, unknown>>();
+    for (const r of responses) if (isJsonObject(r) && typeof r.id === "string") byId.set(r.id, r);
+    items.forEach((q, i) => {
+      const r = byId.get(String(i));
+      const status = typeof r?.status === "number" ? r.status : 0;
+      const body = r?.body;
+      if (status >= 200 && status < 300 && isJsonObject(body)) return q.resolve(body);
+      if (status === 0 || status === 401 || status === 429 || status >= 500) {
+        // Unanswered, throttled, or failed on the service's side: alone, with the retry rules.
+        this.single(q.url, q.cmdlet, q.parameters, true).then(q.resolve, q.reject);
+        return;
+      }
+      const parsed = parseServiceError(JSON.stringify(body ?? {}), new Headers());
+      q.reject(
+        classify(
+          errorForStatus("exchange", status, parsed, describe(q.cmdlet, q.parameters)),
+          q.cmdlet,
+          q.parameters,
+        ),
+      );
+    });
+  }
+
+  private post(
+    url: string,
+    cmdlet: string,
+    parameters: CmdletParameters,
+    idempotent: boolean,
+  ): Promise<Record<string, unknown>> {
+    const firstPage = !new URL(url).searchParams.has("$skiptoken");
+    const oneObject =
+      (cmdlet.startsWith("Get-") && parameters.Identity !== undefined) || cmdlet.startsWith("Set-");
+    if (idempotent && firstPage && oneObject) return this.batched(url, cmdlet, parameters);
+    return this.single(url, cmdlet, parameters, idempotent);
+  }
+
+  private async single(
     url: string,
     cmdlet: string,
     parameters: CmdletParameters,
