@@ -147,15 +147,24 @@ export class ExchangeClient {
     const responses = isJsonObject(answer) && Array.isArray(answer.responses) ? answer.responses : [];
     const byId = new Map<string, Record<string, unknown>>();
     for (const r of responses) if (isJsonObject(r) && typeof r.id === "string") byId.set(r.id, r);
-    items.forEach((q, i) => {
+    for (const [i, q] of items.entries()) {
       const r = byId.get(String(i));
       const status = typeof r?.status === "number" ? r.status : 0;
       const body = r?.body;
-      if (status >= 200 && status < 300 && isJsonObject(body)) return q.resolve(body);
-      if (status === 0 || status === 401 || status === 429 || status >= 500) {
+      if (status >= 200 && status < 300 && isJsonObject(body)) {
+        q.resolve(body);
+        continue;
+      }
+      const retriable =
+        status === 0 ||
+        status === 401 ||
+        status === 429 ||
+        status >= 500 ||
+        /maximum number of concurrent requests/i.test(JSON.stringify(body ?? ""));
+      if (retriable) {
         // Unanswered, throttled, or failed on the service's side: alone, with the retry rules.
         this.single(q.url, q.cmdlet, q.parameters, true).then(q.resolve, q.reject);
-        return;
+        continue;
       }
       const parsed = parseServiceError(JSON.stringify(body ?? {}), new Headers());
       q.reject(
@@ -165,7 +174,7 @@ export class ExchangeClient {
           q.parameters,
         ),
       );
-    });
+    }
   }
 
   private post(
