@@ -1,7 +1,7 @@
 // X.509 CRLs (RFC 5280 section 5): issuer, validity window and the revoked serial numbers.
 
-import { Name } from "@peculiar/x509";
 import { children, contents, DerError, expectTag, readOid, readTlv, slice, TAG, type Tlv } from "./der.js";
+import { nameText } from "./name.js";
 import { readTime, safeText, sha256Hex, signedParts } from "./summary.js";
 
 const OID_CRL_REASON = "2.5.29.21";
@@ -80,7 +80,7 @@ function parse(der: Uint8Array): CrlSummary {
   }
   let issuerName: string;
   try {
-    issuerName = safeText(new Name(slice(tbs, issuer)).toString());
+    issuerName = safeText(nameText(slice(tbs, issuer)));
   } catch {
     issuerName = "(unreadable name)";
   }

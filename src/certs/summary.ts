@@ -2,7 +2,6 @@
 // Parsed with the bounded TLV reader (der.ts) rather than a full ASN.1 object model: it is several
 // times cheaper per certificate, which matters at 100,000 users, and every length is checked.
 import { createHash } from "node:crypto";
-import { Name } from "@peculiar/x509";
 import {
   CURVES,
   HASH_OIDS,
@@ -12,6 +11,7 @@ import {
   signatureAlgorithm,
 } from "./algorithms.js";
 import { children, contents, DerError, expectTag, readOid, readTlv, slice, TAG, type Tlv } from "./der.js";
+import { nameText } from "./name.js";
 
 export const KEY_USAGES = [
   "digitalSignature",
@@ -203,7 +203,7 @@ export function safeText(s: string): string {
 
 function nameString(raw: Uint8Array): string {
   try {
-    return safeText(new Name(raw).toString());
+    return safeText(nameText(raw));
   } catch {
     return `(unreadable name ${hex(raw).slice(0, 32)})`;
   }

@@ -1,4 +1,3 @@
-import "../certs/runtime.js";
 import { Command, CommanderError } from "commander";
 import { SmimesyncError } from "../errors.js";
 import { version } from "../version.js";

@@ -26,7 +26,7 @@ export interface LoadedConfig {
   readonly sourceMap: SourceMap;
 }
 
-export const DEFAULT_CONFIG_FILE = "smimesync.yaml";
+export { DEFAULT_CONFIG_FILE } from "./default-file.js";
 
 export async function loadConfig(path: string, cwd: string = process.cwd()): Promise<LoadedConfig> {
   const absolute = resolve(cwd, path);

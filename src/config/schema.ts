@@ -2,11 +2,8 @@
 // with ajv errors turned into located, readable messages.
 import type { ErrorObject } from "ajv/dist/2020.js";
 import type { Diagnostic } from "../errors.js";
-import { compileSchema } from "../schemas/compile.js";
+import validateFn from "../schemas/generated/config.js";
 import type { ConfigPath, SourceMap } from "./source-map.js";
-
-// verbose: the "unknown key" message lists the allowed keys from the failing schema.
-const validateFn = compileSchema("config", { verbose: true, useDefaults: true });
 
 /** Validates in place (filling in defaults) and returns every problem, located. */
 export function validateAgainstSchema(data: unknown, file: string, map: SourceMap): Diagnostic[] {

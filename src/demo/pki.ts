@@ -3,6 +3,7 @@
 // process: the demo writes certificates and a CRL, never a key (a public directory must never
 // receive one, and neither should a newcomer's disk). EC P-256 everywhere: key generation is
 // instant, so the demo runs in seconds.
+import "../certs/runtime.js";
 import { randomBytes, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 

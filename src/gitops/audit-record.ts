@@ -1,10 +1,9 @@
 // The audit record of one apply (schemas/audit.schema.json): which plan, from which commit, run by
 // whom, in which pull request and workflow run, and what became of each change. Built purely from
 // the plan, apply's per-change outcomes and the environment; audit.ts writes and commits it.
-import type { ValidateFunction } from "ajv/dist/2020.js";
 import type { CertAttribute } from "../model/attributes.js";
 import type { Authority, ChangeAction, Plan, PlannedChange } from "../plan/types.js";
-import { compileSchema } from "../schemas/compile.js";
+import validator from "../schemas/generated/audit.js";
 import { version as toolVersion } from "../version.js";
 import type { GitHubRun } from "./github-env.js";
 
@@ -270,11 +269,8 @@ export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 12) : id;
 }
 
-let validator: ValidateFunction | undefined;
-
 /** Schema check of a record read back from git (hand edits, newer format versions). */
 export function auditRecordProblems(data: unknown): string[] {
-  validator ??= compileSchema("audit");
   if (validator(data)) return [];
   const errors = (validator.errors ?? []) as { instancePath: string; message?: string }[];
   return errors.map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);

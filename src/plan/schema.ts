@@ -1,14 +1,11 @@
 // JSON Schema validation of plan documents (schemas/plan.schema.json is the single definition),
 // with ajv's errors turned into one readable line each, named by JSON path.
 import type { ErrorObject } from "ajv/dist/2020.js";
-import { compileSchema, readSchema } from "../schemas/compile.js";
+import validateFn from "../schemas/generated/plan.js";
+import { readSchema } from "../schemas/read.js";
 import { OBJECT_REF_TYPES, type PlanDocument } from "./types.js";
 
 export const PLAN_SCHEMA = readSchema("plan");
-
-// discriminator: an ObjectRef of the wrong shape is reported against its own `type`, not as three
-// failed oneOf branches.
-const validateFn = compileSchema<PlanDocument>("plan", { discriminator: true });
 
 /** Every schema problem of `data`, one line each, e.g. `changes[3].action must be one of: ...`. */
 export function planSchemaProblems(data: unknown): string[] {

@@ -1,20 +1,8 @@
 import { createInterface } from "node:readline/promises";
 import { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import {
-  approvalInputs,
-  changeLine,
-  checkApproved,
-  executeApply,
-  loadApprovals,
-  refuseTrips,
-} from "../../engine/apply-run.js";
+import type { LoadedConfig } from "../../config/load.js";
 import { SmimesyncError } from "../../errors.js";
-import { recordApply } from "../../gitops/audit.js";
 import type { AuditApproval, ChangeOutcome } from "../../gitops/audit-record.js";
-import { repoRoot } from "../../gitops/git.js";
-import { planIntegrity } from "../../plan/plan-file.js";
-import { planRenderer } from "../../plan/render/index.js";
 import { hasChanges, type Plan } from "../../plan/types.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
@@ -64,6 +52,19 @@ export const applyCommand: CommandFactory = (ctx) =>
         "Exit 0 when every change applied, 1 otherwise.",
     )
     .action(async (files: string[], opts: ApplyOptions) => {
+      const [
+        { loadConfig },
+        { approvalInputs, changeLine, checkApproved, executeApply, loadApprovals, refuseTrips },
+        { recordApply },
+        { repoRoot },
+        { planIntegrity },
+      ] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../engine/apply-run.js"),
+        import("../../gitops/audit.js"),
+        import("../../gitops/git.js"),
+        import("../../plan/plan-file.js"),
+      ]);
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
@@ -153,10 +154,11 @@ export const applyCommand: CommandFactory = (ctx) =>
 async function planAndConfirm(
   ctx: CliContext,
   o: Output,
-  loaded: Awaited<ReturnType<typeof loadConfig>>,
+  loaded: LoadedConfig,
   opts: ApplyOptions,
 ): Promise<Plan | undefined> {
   const { plan, trips } = await planWithProgress(ctx, o, loaded);
+  const { planRenderer } = await import("../../plan/render/index.js");
   o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
   if (trips.length > 0) {
     printGuardTrips(o, trips);

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { SmimesyncError } from "../../errors.js";
-import { type AuditEntry, queryAudit } from "../../gitops/audit-query.js";
+import type { AuditEntry } from "../../gitops/audit-query.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
@@ -34,6 +34,7 @@ export const auditCommand: CommandFactory = (ctx) =>
         "deleted since. Newest first.",
     )
     .action(async (opts: AuditOptions) => {
+      const { queryAudit } = await import("../../gitops/audit-query.js");
       const o = ctx.output();
       const dir = resolve(ctx.cwd, opts.C ?? ".");
       const since = opts.since === undefined ? undefined : parseSince(opts.since, new Date());

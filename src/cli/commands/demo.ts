@@ -5,11 +5,7 @@ import { mkdir, mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { DEMO_CONFIG, writeDemo } from "../../demo/write-demo.js";
 import { SmimesyncError } from "../../errors.js";
-import { planRenderer } from "../../plan/render/index.js";
-import { coverageChangeLine, planCoverage } from "../../report/coverage-line.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
@@ -35,6 +31,13 @@ export const demoCommand: CommandFactory = (ctx) =>
         "Examples:\n  smimesync demo\n  smimesync demo ./smimesync-demo",
     )
     .action(async (dirArg: string | undefined, opts: DemoOptions) => {
+      const [{ loadConfig }, { DEMO_CONFIG, writeDemo }, { planRenderer }, { coverageChangeLine, planCoverage }] =
+        await Promise.all([
+          import("../../config/load.js"),
+          import("../../demo/write-demo.js"),
+          import("../../plan/render/index.js"),
+          import("../../report/coverage-line.js"),
+        ]);
       const o = ctx.output();
       const now = policyTime(opts.now) ?? ctx.seams.now ?? new Date();
       const dir =

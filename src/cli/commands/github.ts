@@ -3,17 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
 import { SmimesyncError } from "../../errors.js";
-import { repoRoot } from "../../gitops/git.js";
-import { checkPlanBinding, describeBinding } from "../../gitops/git-binding.js";
-import { appendStepSummary, commentPartBudget, publishPlanComments } from "../../gitops/github.js";
-import { GitHubApi, githubApiOptionsFromEnv } from "../../gitops/github-api.js";
 import { pullRequestNumber } from "../../gitops/github-env.js";
-import { comparePlans } from "../../gitops/plan-compare.js";
-import { planInputsOf } from "../../gitops/plan-inputs.js";
-import { loadPlan } from "../../plan/plan-file.js";
-import { MARKDOWN_PART_BUDGET, renderMarkdown, splitMarkdown } from "../../plan/render/index.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -34,6 +25,18 @@ function commentCommand(ctx: CliContext): Command {
     .option("--config-path <path>", "the config the plan is for (default: the plan's; else smimesync.yaml)")
     .option("--pr <number>", "the pull request (default: from the event, GITHUB_EVENT_PATH)")
     .action(async (opts: { plan?: string; markdown?: string; configPath?: string; pr?: string }) => {
+      const [
+        { commentPartBudget, publishPlanComments },
+        { GitHubApi, githubApiOptionsFromEnv },
+        { loadPlan },
+      ] = await Promise.all([
+        import("../../gitops/github.js"),
+        import("../../gitops/github-api.js"),
+        import("../../plan/plan-file.js"),
+      ]);
+      const { MARKDOWN_PART_BUDGET, renderMarkdown, splitMarkdown } = await import(
+        "../../plan/render/index.js"
+      );
       const o = ctx.output();
       if ((opts.plan === undefined) === (opts.markdown === undefined)) {
         throw new SmimesyncError("USAGE", "give one of --plan FILE or --markdown FILE");
@@ -66,6 +69,7 @@ function summaryCommand(ctx: CliContext): Command {
     .description("append markdown files to the job summary (GITHUB_STEP_SUMMARY)")
     .argument("<files...>", "markdown files")
     .action(async (files: string[]) => {
+      const { appendStepSummary } = await import("../../gitops/github.js");
       for (const f of files) {
         if (!(await appendStepSummary(ctx.env, await readFile(resolve(ctx.cwd, f), "utf8")))) {
           ctx.output().err("GITHUB_STEP_SUMMARY is not set: not in GitHub Actions, nothing written.");
@@ -84,6 +88,19 @@ function checkBindingCommand(ctx: CliContext): Command {
     .requiredOption("--plan <file>", "the plan file")
     .addOption(configOption())
     .action(async (opts: { plan: string; config: string }) => {
+      const [
+        { loadConfig },
+        { repoRoot },
+        { checkPlanBinding, describeBinding },
+        { planInputsOf },
+        { loadPlan },
+      ] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../gitops/git.js"),
+        import("../../gitops/git-binding.js"),
+        import("../../gitops/plan-inputs.js"),
+        import("../../plan/plan-file.js"),
+      ]);
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       const plan = await loadPlan(resolve(ctx.cwd, opts.plan));
@@ -102,6 +119,10 @@ function comparePlansCommand(ctx: CliContext): Command {
     .argument("<approved>", "the plan reviewers approved")
     .argument("<fresh>", "the plan made on the merged commit")
     .action(async (approvedFile: string, freshFile: string) => {
+      const [{ comparePlans }, { loadPlan }] = await Promise.all([
+        import("../../gitops/plan-compare.js"),
+        import("../../plan/plan-file.js"),
+      ]);
       const o = ctx.output();
       const approved = await loadPlan(resolve(ctx.cwd, approvedFile));
       const fresh = await loadPlan(resolve(ctx.cwd, freshFile));

@@ -4,25 +4,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ChalkInstance } from "chalk";
 import { Command, Option } from "commander";
-import {
-  CertCache,
-  type CertSummary,
-  type CrlSummary,
-  describeKey,
-  type ParseResult,
-  safeText,
-} from "../../certs/index.js";
-import { loadConfig } from "../../config/load.js";
-import { loadPolicy } from "../../engine/policy-material.js";
+import { describeKey } from "../../certs/algorithms.js";
+import type { CertSummary, CrlSummary, ParseResult } from "../../certs/index.js";
+import { safeText } from "../../certs/summary.js";
 import { SmimesyncError } from "../../errors.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
-import {
-  type AttributeDecision,
-  type CandidateSource,
-  evaluate,
-  type Judgement,
-  shouldPrune,
-} from "../../policy/index.js";
+import type { AttributeDecision, CandidateSource, Judgement } from "../../policy/index.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
@@ -89,6 +76,12 @@ export const inspectCommand: CommandFactory = (ctx) =>
         "Exit codes: 0 every file was read, 1 a file could not be read or parsed.",
     )
     .action(async (files: string[], opts: InspectOptions) => {
+      const [{ CertCache }, { loadConfig }, { loadPolicy }, { evaluate, shouldPrune }] = await Promise.all([
+        import("../../certs/index.js"),
+        import("../../config/load.js"),
+        import("../../engine/policy-material.js"),
+        import("../../policy/index.js"),
+      ]);
       const o = ctx.output();
       const now = opts.at !== undefined ? parseInstant(opts.at) : new Date();
       const cache = new CertCache();

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULT_CONFIG_FILE, loadConfig } from "../../config/load.js";
-import { savePlan } from "../../plan/plan-file.js";
-import { PLAN_FORMATS, type PlanFormat, planRenderer } from "../../plan/render/index.js";
+import { DEFAULT_CONFIG_FILE } from "../../config/default-file.js";
+import { PLAN_FORMATS, type PlanFormat } from "../../plan/render/formats.js";
 import { hasChanges } from "../../plan/types.js";
 import { coverageChangeLine, planCoverage } from "../../report/coverage-line.js";
 import { configOption } from "../config-option.js";
@@ -32,6 +31,11 @@ export const planCommand: CommandFactory = (ctx) =>
         "why, and exits 1.\n\nExamples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md",
     )
     .action(async (opts: PlanOptions) => {
+      const [{ loadConfig }, { savePlan }, { planRenderer }] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../plan/plan-file.js"),
+        import("../../plan/render/index.js"),
+      ]);
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);

@@ -2,7 +2,7 @@
 import type { GuardTrip } from "../../apply/guards.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { BackendOptions } from "../../engine/backends.js";
-import { computePlan, type PlanResult } from "../../engine/plan-run.js";
+import type { PlanResult } from "../../engine/plan-run.js";
 import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
@@ -17,6 +17,7 @@ export async function planWithProgress(
   loaded: LoadedConfig,
   now: Date | undefined = ctx.seams.now,
 ): Promise<PlanResult> {
+  const { computePlan } = await import("../../engine/plan-run.js");
   const p = progress(o);
   try {
     return await computePlan(loaded, {

@@ -1,5 +1,4 @@
 import { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_OK } from "../exit-codes.js";
@@ -17,6 +16,7 @@ export const validateCommand: CommandFactory = (ctx) =>
         "Exit codes: 0 valid (warnings allowed), 1 problems found.",
     )
     .action(async (opts: { config: string }) => {
+      const { loadConfig } = await import("../../config/load.js");
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);

@@ -2,12 +2,12 @@
 // commands call `planRenderer(format, { color })` and then only `render(plan)`.
 import type { ChalkInstance } from "chalk";
 import type { Plan } from "../types.js";
+import { PLAN_FORMATS, type PlanFormat } from "./formats.js";
 import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderText } from "./text.js";
 
-export const PLAN_FORMATS = ["text", "markdown", "json"] as const;
-export type PlanFormat = (typeof PLAN_FORMATS)[number];
+export { PLAN_FORMATS, type PlanFormat };
 
 export interface PlanRenderer {
   readonly format: PlanFormat;

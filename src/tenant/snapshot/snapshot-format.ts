@@ -1,7 +1,9 @@
 // The tenant snapshot file (schemas/snapshot.schema.json): parse with validation, convert to and
 // from the model, serialise deterministically so a rewritten file diffs cleanly in git.
+
+import type { ValidateFunction } from "ajv/dist/2020.js";
 import { SmimesyncError } from "../../errors.js";
-import { compileSchema } from "../../schemas/compile.js";
+import validateSnapshot from "../../schemas/generated/snapshot.js";
 import type { CloudUser, ExchangeRecipient, RecipientKind } from "../types.js";
 
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -40,7 +42,7 @@ export interface SnapshotDocument {
   readonly recipients: readonly SnapshotRecipient[];
 }
 
-const validate = compileSchema<SnapshotDocument>("snapshot");
+const validate = validateSnapshot as ValidateFunction<SnapshotDocument>;
 
 export function parseSnapshot(text: string, file: string): SnapshotDocument {
   let data: unknown;
