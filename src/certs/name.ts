@@ -56,7 +56,7 @@ function stringValue(bytes: Uint8Array, tag: number): string | undefined {
 const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
 // RFC 4514 escapes as @peculiar/x509 applies them (the control-character rule once, as it does).
-function escape(s: string): string {
+function escapeValue(s: string): string {
   return s
     .replace(/([,+"\\<>;])/g, "\\$1")
     .replace(/^([ #])/, "\\$1")
@@ -79,7 +79,7 @@ export function nameText(der: Uint8Array): string {
           }
           const oid = readOid(der, type);
           const text = stringValue(contents(der, value), value.tag);
-          return `${SHORT_NAMES[oid] ?? oid}=${text === undefined ? `#${hexOf(slice(der, value))}` : escape(text)}`;
+          return `${SHORT_NAMES[oid] ?? oid}=${text === undefined ? `#${hexOf(slice(der, value))}` : escapeValue(text)}`;
         })
         .join("+");
     })
