@@ -31,13 +31,17 @@ export const demoCommand: CommandFactory = (ctx) =>
         "Examples:\n  smimesync demo\n  smimesync demo ./smimesync-demo",
     )
     .action(async (dirArg: string | undefined, opts: DemoOptions) => {
-      const [{ loadConfig }, { DEMO_CONFIG, writeDemo }, { planRenderer }, { coverageChangeLine, planCoverage }] =
-        await Promise.all([
-          import("../../config/load.js"),
-          import("../../demo/write-demo.js"),
-          import("../../plan/render/index.js"),
-          import("../../report/coverage-line.js"),
-        ]);
+      const [
+        { loadConfig },
+        { DEMO_CONFIG, writeDemo },
+        { planRenderer },
+        { coverageChangeLine, planCoverage },
+      ] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../demo/write-demo.js"),
+        import("../../plan/render/index.js"),
+        import("../../report/coverage-line.js"),
+      ]);
       const o = ctx.output();
       const now = policyTime(opts.now) ?? ctx.seams.now ?? new Date();
       const dir =

@@ -3,7 +3,6 @@ import { Command, Option } from "commander";
 import { DEFAULT_CONFIG_FILE } from "../../config/default-file.js";
 import { PLAN_FORMATS, type PlanFormat } from "../../plan/render/formats.js";
 import { hasChanges } from "../../plan/types.js";
-import { coverageChangeLine, planCoverage } from "../../report/coverage-line.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -31,11 +30,13 @@ export const planCommand: CommandFactory = (ctx) =>
         "why, and exits 1.\n\nExamples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md",
     )
     .action(async (opts: PlanOptions) => {
-      const [{ loadConfig }, { savePlan }, { planRenderer }] = await Promise.all([
-        import("../../config/load.js"),
-        import("../../plan/plan-file.js"),
-        import("../../plan/render/index.js"),
-      ]);
+      const [{ loadConfig }, { savePlan }, { planRenderer }, { coverageChangeLine, planCoverage }] =
+        await Promise.all([
+          import("../../config/load.js"),
+          import("../../plan/plan-file.js"),
+          import("../../plan/render/index.js"),
+          import("../../report/coverage-line.js"),
+        ]);
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);

@@ -1,9 +1,7 @@
 import { extname, resolve } from "node:path";
 import { Chalk } from "chalk";
 import { Command, Option } from "commander";
-import { loadConfig } from "../../config/load.js";
 import { SmimesyncError } from "../../errors.js";
-import { writeFileAtomic } from "../../files/atomic-write.js";
 import { buildReport, DEFAULT_WEEKS, MAX_WEEKS } from "../../report/build.js";
 import { REPORT_FORMATS, type ReportFormat, renderReport } from "../../report/render/index.js";
 import { configOption } from "../config-option.js";
@@ -53,6 +51,10 @@ export const reportCommand: CommandFactory = (ctx) =>
       const weeks = parseWeeks(opts.weeks);
       const format =
         opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? "text";
+      const [{ loadConfig }, { writeFileAtomic }] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../files/atomic-write.js"),
+      ]);
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       const { plan, observation } = await planWithProgress(ctx, o, loaded);
