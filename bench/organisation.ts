@@ -7,24 +7,21 @@ import { join } from "node:path";
 import { renderLdif } from "../src/demo/ldif-file.js";
 import type { AdUser, DemoOrganisation } from "../src/demo/organisation.js";
 import { mailOf, OU } from "../src/demo/organisation.js";
-import { daysFrom, issueUserCertificate, makeIssuingCa, makeRootCa, pem } from "../src/demo/pki.js";
+import { daysFrom, makeIssuingCa, makeRootCa, pem } from "../src/demo/pki.js";
 import { renderSnapshot } from "../src/demo/snapshot-file.js";
+import { fastIssuer } from "./fast-issue.js";
 
 async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisation; seconds: number }> {
   const started = performance.now();
   const at = (d: number) => daysFrom(NOW, d);
   const root = await makeRootCa("CN=Bench Root CA", at(-3000), at(3000));
   const issuing = await makeIssuingCa(root, "CN=Bench Issuing CA", at(-2000), at(2000));
+  const issuer = await fastIssuer(issuing);
   const users: AdUser[] = [];
   for (let i = 0; i < n; i++) {
     const alias = `user${i}`;
-    const issue = (email: string, from: number, days: number) =>
-      issueUserCertificate(issuing, {
-        cn: `User ${i}`,
-        emails: [email],
-        notBefore: at(from),
-        notAfter: at(from + days),
-      }).then((c) => c.der);
+    const issue = async (email: string, from: number, days: number) =>
+      issuer.issue({ cn: `User ${i}`, emails: [email], notBefore: at(from), notAfter: at(from + days) });
     // A realistic mix: most users fine; some with an expired certificate beside the current one,
     // some renewed (superseded), some with a certificate for another address, some with none.
     const kind = i % 20;
