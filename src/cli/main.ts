@@ -4,7 +4,6 @@ import { version } from "../version.js";
 import { applyCommand } from "./commands/apply.js";
 import { auditCommand } from "./commands/audit.js";
 import { demoCommand } from "./commands/demo.js";
-import { githubCommand } from "./commands/github.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { planCommand } from "./commands/plan.js";
@@ -27,7 +26,6 @@ const COMMANDS: readonly CommandFactory[] = [
   demoCommand,
   inspectCommand,
   auditCommand,
-  githubCommand,
 ];
 
 /** Sub-commands (and theirs) write where the program writes and never exit the process. */

@@ -5,9 +5,7 @@ import { parseSince } from "../../src/cli/commands/audit.js";
 import { loadConfig } from "../../src/config/load.js";
 import { DiagnosticsError } from "../../src/errors.js";
 import { recordApply } from "../../src/gitops/audit.js";
-import { planCommentMarker } from "../../src/gitops/github.js";
 import { runCli } from "../helpers/cli.js";
-import { startFakeGitHub } from "./fake-github.js";
 import { change, makePlan, makeRepo, removeTempDirs, tempDir } from "./helpers.js";
 
 afterAll(removeTempDirs);
@@ -22,8 +20,9 @@ describe("smimesync init", () => {
       "smimesync.yaml",
       ".github/workflows/smimesync-plan.yml",
       ".github/workflows/smimesync-apply.yml",
+      ".github/workflows/smimesync-reconcile.yml",
     ];
-    const templates = ["smimesync.yaml", "plan.yml", "apply.yml"];
+    const templates = ["smimesync.yaml", "plan.yml", "apply.yml", "reconcile.yml"];
     files.forEach((f, i) => {
       expect(readFileSync(join(dir, f), "utf8")).toBe(
         readFileSync(new URL(`../../examples/github/${templates[i]}`, import.meta.url), "utf8"),
@@ -47,7 +46,7 @@ describe("smimesync init", () => {
     const again = await runCli(["init", dir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(
-      /not overwriting existing files: .*smimesync\.yaml, .*smimesync-plan\.yml, .*smimesync-apply\.yml/,
+      /not overwriting existing files: .*smimesync\.yaml, .*smimesync-plan\.yml, .*smimesync-apply\.yml, .*smimesync-reconcile\.yml/,
     );
     expect(again.stderr).toMatch(/--force/);
     expect(readFileSync(join(dir, "smimesync.yaml"), "utf8")).toBe("# mine\n");
@@ -103,42 +102,5 @@ describe("smimesync audit", () => {
     expect(parseSince("30d", now).toISOString()).toBe("2025-05-31T12:00:00.000Z");
     expect(parseSince("2w", now).toISOString()).toBe("2025-06-16T12:00:00.000Z");
     expect(() => parseSince("last tuesday", now)).toThrow(/not a date/);
-  });
-});
-
-describe("smimesync github comment", () => {
-  it("posts the markdown on the pull request named by the event, then updates it in place", async () => {
-    const gh = await startFakeGitHub("corp/pki", "tok");
-    try {
-      const dir = tempDir();
-      const event = join(dir, "event.json");
-      writeFileSync(event, JSON.stringify({ pull_request: { number: 3 } }));
-      writeFileSync(
-        join(dir, "plan.md"),
-        "## smimesync plan\n\nPlan: 1 to publish, 0 to remove, across 1 recipient.\n",
-      );
-      const env = {
-        GITHUB_TOKEN: "tok",
-        GITHUB_REPOSITORY: "corp/pki",
-        GITHUB_API_URL: gh.url,
-        GITHUB_EVENT_PATH: event,
-      };
-      const args = ["github", "comment", "--markdown", "plan.md", "--config-path", "infra/smimesync.yaml"];
-      const first = await runCli(args, { cwd: dir, env });
-      expect(first.stderr).toBe("");
-      expect(first.stdout).toMatch(/^part 1: created https:/);
-      expect(gh.comments.get(3)?.[0]?.body).toMatch(
-        new RegExp(`^${planCommentMarker("infra/smimesync.yaml", 1)}\n## smimesync plan`),
-      );
-      const second = await runCli(args, { cwd: dir, env });
-      expect(second.stdout).toMatch(/^part 1: unchanged /);
-      expect(gh.comments.get(3)?.length).toBe(1);
-
-      const noPr = await runCli(args, { cwd: dir, env: { ...env, GITHUB_EVENT_PATH: "" } });
-      expect(noPr.code).toBe(1);
-      expect(noPr.stderr).toMatch(/no pull request to comment on/);
-    } finally {
-      await gh.close();
-    }
   });
 });

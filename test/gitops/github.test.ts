@@ -1,34 +1,39 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SmimesyncError } from "../../src/errors.js";
+import { fitSummary, MAX_STEP_SUMMARY_BYTES } from "../../src/gitops/action/summary.js";
 import {
-  appendStepSummary,
+  CAP_NOTE_RESERVE,
+  type CommentSetInput,
+  capParts,
   commentPartBudget,
   MAX_COMMENT_CHARS,
-  MAX_STEP_SUMMARY_BYTES,
   planCommentMarker,
-  publishPlanComments,
-} from "../../src/gitops/github.js";
-import { GitHubApi, githubApiOptionsFromEnv } from "../../src/gitops/github-api.js";
+  publishComments,
+} from "../../src/gitops/comments.js";
+import { type GitHubClient, githubClient, repoRef } from "../../src/gitops/github-client.js";
 import { MARKDOWN_PART_BUDGET, renderMarkdown, splitMarkdown } from "../../src/plan/render/index.js";
-import { type FakeGitHub, startFakeGitHub } from "./fake-github.js";
-import { change, makePlan, removeTempDirs, tempDir } from "./helpers.js";
+import { type GitHubEmulator, startGitHubEmulator } from "../github-emulator/server.js";
+import { change, makePlan, removeTempDirs } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
 const REPO = "corp/pki-config";
 const TOKEN = "ghs_test_token";
-const PR = 42;
+const PR = 1;
 const CONFIG = "smimesync.yaml";
 
-let gh: FakeGitHub;
-let api: GitHubApi;
+let gh: GitHubEmulator;
+let api: GitHubClient;
+const publishPlanComments = (client: GitHubClient, input: Omit<CommentSetInput, "kind">) =>
+  publishComments(client, repoRef(REPO), { ...input, kind: "plan" });
 beforeEach(async () => {
-  gh = await startFakeGitHub(REPO, TOKEN);
-  api = new GitHubApi({ apiUrl: gh.url, token: TOKEN, repository: REPO, sleep: async () => undefined });
+  gh = await startGitHubEmulator(REPO, TOKEN);
+  gh.pageSize = 2;
+  api = githubClient({ apiUrl: gh.url, token: TOKEN });
+  const pull = gh.openPull({ title: "t", headSha: "a".repeat(40), headRef: "x" });
+  expect(pull.number).toBe(1);
   // Conversation before the plan: people, and the plan of another config in the same repository.
-  gh.comments.set(PR, [
+  (gh.issues.get(PR) as { comments: unknown[] }).comments.push(
     { id: 1, body: "LGTM once the plan is green", user: "alice" },
     { id: 2, body: "> <!-- smimesync-plan:smimesync.yaml part 1 -->\nquoting is not a plan", user: "bob" },
     {
@@ -36,7 +41,7 @@ beforeEach(async () => {
       body: `${planCommentMarker("other/smimesync.yaml", 1)}\nother plan`,
       user: "github-actions[bot]",
     },
-  ]);
+  );
 });
 afterEach(async () => {
   await gh.close();
@@ -68,12 +73,12 @@ function bigPlanMarkdown(recipients: number, tag: string): string[] {
 }
 
 const ours = () =>
-  (gh.comments.get(PR) ?? []).filter((c) => c.body.startsWith(`<!-- smimesync-plan:${CONFIG} `));
+  (gh.issues.get(PR)?.comments ?? []).filter((c) => c.body.startsWith(`<!-- smimesync-plan:${CONFIG} `));
 const writes = () => gh.log.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
 
 describe("publishPlanComments", () => {
   it("splits a long plan over several comments, then updates them in place", async () => {
-    const parts = bigPlanMarkdown(120, "v1");
+    const parts = bigPlanMarkdown(110, "v1");
     expect(parts.length).toBe(3);
     for (const p of parts) expect(p.length).toBeLessThanOrEqual(commentPartBudget(CONFIG));
 
@@ -92,7 +97,7 @@ describe("publishPlanComments", () => {
       `/repos/${REPO}/issues/${PR}/comments?per_page=100`,
       `/repos/${REPO}/issues/${PR}/comments?per_page=100&page=2`,
     ]);
-    expect(gh.log.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(gh.log.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
 
     // Same plan again (a re-run): nothing is written.
     gh.log.length = 0;
@@ -102,16 +107,16 @@ describe("publishPlanComments", () => {
 
     // A new push changes the plan: the same three comments are edited, no new one appears.
     gh.log.length = 0;
-    const v2 = bigPlanMarkdown(120, "v2");
+    const v2 = bigPlanMarkdown(110, "v2");
     const second = await publishPlanComments(api, { issueNumber: PR, configPath: CONFIG, parts: v2 });
     expect(second.map((c) => [c.part, c.id, c.action])).toEqual(first.map((c) => [c.part, c.id, "updated"]));
     expect(writes()).toEqual(first.map((c) => `PATCH /repos/${REPO}/issues/comments/${c.id}`));
     expect(ours().map((c) => c.body)).toEqual(v2.map((p, i) => `${planCommentMarker(CONFIG, i + 1)}\n${p}`));
-    expect(gh.comments.get(PR)?.length).toBe(6);
+    expect(gh.issues.get(PR)?.comments?.length).toBe(6);
   });
 
   it("turns surplus comments into a superseded note, and reuses them when the plan grows again", async () => {
-    const long = bigPlanMarkdown(120, "long");
+    const long = bigPlanMarkdown(110, "long");
     const created = await publishPlanComments(api, { issueNumber: PR, configPath: CONFIG, parts: long });
 
     const shorter = await publishPlanComments(api, {
@@ -126,7 +131,7 @@ describe("publishPlanComments", () => {
     ]);
     const [, p2, p3] = ours();
     expect(p2?.body).toBe(
-      `${planCommentMarker(CONFIG, 2)}\n_smimesync: this part of an earlier plan for \`smimesync.yaml\` is superseded; the current plan has 1 part._\n`,
+      `${planCommentMarker(CONFIG, 2)}\n_smimesync: this part of an earlier plan comment for \`smimesync.yaml\` is superseded; the current one has 1 part._\n`,
     );
     expect(p3?.body).toContain(planCommentMarker(CONFIG, 3));
 
@@ -138,7 +143,7 @@ describe("publishPlanComments", () => {
 
   it("leaves people's comments and other configs' plans alone", async () => {
     await publishPlanComments(api, { issueNumber: PR, configPath: CONFIG, parts: ["short plan"] });
-    const all = gh.comments.get(PR) ?? [];
+    const all = gh.issues.get(PR)?.comments ?? [];
     expect(all.slice(0, 3).map((c) => c.body)).toEqual([
       "LGTM once the plan is green",
       "> <!-- smimesync-plan:smimesync.yaml part 1 -->\nquoting is not a plan",
@@ -181,9 +186,9 @@ describe("publishPlanComments", () => {
     expect(err).toBeInstanceOf(SmimesyncError);
     expect(err.code).toBe("GITHUB_ERROR");
     expect(err.message).toBe(
-      `GitHub API GET /repos/${REPO}/issues/${PR}/comments failed: 403 Resource not accessible by integration`,
+      `GitHub: listing the comments of #${PR} failed (403): Resource not accessible by integration`,
     );
-    expect(err.hint).toMatch(/pull-requests: write/);
+    expect(err.hint).toMatch(/pull-requests/);
   });
 
   it("does not follow a pagination link to another origin with the token", async () => {
@@ -194,32 +199,26 @@ describe("publishPlanComments", () => {
   });
 });
 
-describe("GitHub environment", () => {
-  it("builds the API options from GITHUB_API_URL, GITHUB_TOKEN and GITHUB_REPOSITORY", () => {
-    expect(githubApiOptionsFromEnv({ GITHUB_TOKEN: "t", GITHUB_REPOSITORY: REPO })).toEqual({
-      apiUrl: "https://api.github.com",
-      token: "t",
-      repository: REPO,
-    });
-    expect(
-      githubApiOptionsFromEnv({
-        GITHUB_TOKEN: "t",
-        GITHUB_REPOSITORY: REPO,
-        GITHUB_API_URL: "https://ghe.corp/api/v3",
-      }).apiUrl,
-    ).toBe("https://ghe.corp/api/v3");
-    expect(() => githubApiOptionsFromEnv({ GITHUB_REPOSITORY: REPO })).toThrow(/GITHUB_TOKEN is not set/);
+describe("capping and the job summary", () => {
+  it("shows at most max-comments parts, the last one linking the summary and the artifact", () => {
+    const parts = ["one", "two", "three", "four", "five"];
+    const links = {
+      summaryUrl: "https://github.com/o/r/actions/runs/7",
+      artifactUrl: "https://github.com/o/r/actions/runs/7/artifacts/9",
+    };
+    expect(capParts(parts, 5, links)).toEqual(parts);
+    const capped = capParts(parts, 3, links);
+    expect(capped.slice(0, 2)).toEqual(["one", "two"]);
+    expect(capped[2]).toMatch(/^three\n\n---\n_Showing 3 of 5 parts/);
+    expect(capped[2]).toContain(`[job summary](${links.summaryUrl})`);
+    expect(capped[2]).toContain(`[plan artifact](${links.artifactUrl})`);
+    expect((capped[2] as string).length - "three".length).toBeLessThanOrEqual(CAP_NOTE_RESERVE);
   });
 
-  it("appends to the job summary, and cuts one that would pass 1 MiB", async () => {
-    const file = join(tempDir(), "summary.md");
-    expect(await appendStepSummary({}, "x")).toBe(false);
-    writeFileSync(file, "# earlier step\n");
-    expect(await appendStepSummary({ GITHUB_STEP_SUMMARY: file }, "## Plan")).toBe(true);
-    expect(readFileSync(file, "utf8")).toBe("# earlier step\n## Plan\n");
-    await appendStepSummary({ GITHUB_STEP_SUMMARY: file }, "é".repeat(MAX_STEP_SUMMARY_BYTES));
-    const text = readFileSync(file, "utf8");
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_STEP_SUMMARY_BYTES);
+  it("cuts a job summary that would pass 1 MiB, on a character boundary", () => {
+    expect(fitSummary("## Plan", 10)).toBe("## Plan\n");
+    const text = fitSummary("é".repeat(MAX_STEP_SUMMARY_BYTES), 100);
+    expect(Buffer.byteLength(text) + 100).toBeLessThanOrEqual(MAX_STEP_SUMMARY_BYTES);
     expect(text).toMatch(/cut here: the job summary is limited to 1 MiB/);
     expect(text).not.toContain("\uFFFD");
   });

@@ -17,12 +17,13 @@ export const INIT_FILES: readonly { readonly template: string; readonly target: 
   { template: "smimesync.yaml", target: "smimesync.yaml" },
   { template: "plan.yml", target: ".github/workflows/smimesync-plan.yml" },
   { template: "apply.yml", target: ".github/workflows/smimesync-apply.yml" },
+  { template: "reconcile.yml", target: ".github/workflows/smimesync-reconcile.yml" },
 ];
 
 export const initCommand: CommandFactory = (ctx) =>
   new Command("init")
     .description(
-      "write a starter smimesync.yaml and the GitHub workflows (plan on pull requests, apply on merge)",
+      "write a starter smimesync.yaml and the GitHub workflows (plan on pull requests, apply on merge, scheduled reconcile)",
     )
     .argument("[dir]", "the repository to set up", ".")
     .option("--force", "overwrite files that already exist")
@@ -51,7 +52,8 @@ export const initCommand: CommandFactory = (ctx) =>
           "Next:",
           "  1. Edit smimesync.yaml (directory, tenant ids, scope, trust anchors) and run `smimesync validate`.",
           '  2. Register an Entra app with federated credentials for this repository (README: "Workflow in GitHub").',
-          "  3. Create a protected environment `production` with required reviewers and the LDAP password secret.",
+          "  3. Create two environments: `smimesync-plan` (read-only bind account and Entra app) and `production`",
+          "     (required reviewers; the write bind account and Entra app), each with its SMIMESYNC_LDAP_PASSWORD.",
           "  4. Commit, open a pull request: the plan appears as a comment; merging applies it.",
         ].join("\n"),
       );
