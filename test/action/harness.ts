@@ -15,6 +15,7 @@ import { runCli } from "../helpers/cli.js";
 
 export const BUNDLE = new URL("../../dist-action/index.mjs", import.meta.url).pathname;
 export const REPO = "corp/pki-config";
+const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
 export interface JobResult {
   readonly code: number;
@@ -52,8 +53,9 @@ export interface JobOptions {
   readonly sha: string;
   readonly ref: string;
   readonly inputs: Record<string, string>;
-  /** Instead of the action, run this script (node --input-type=module) in the job. */
+  /** Instead of the action, run this TypeScript file (through tsx) in the job. */
   readonly script?: string;
+  readonly env?: Record<string, string>;
 }
 
 /** The demo's config with its declared certificates and partner contact taken out. */
@@ -150,6 +152,7 @@ export async function world(): Promise<World> {
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: "emulated-request-token",
       // Fail fast instead of @actions/artifact's 5 s retries.
       ACTIONS_ARTIFACT_UPLOAD_TIMEOUT_MS: "20000",
+      ...o.env,
       ...Object.fromEntries(
         Object.entries({ "github-token": gh.token, ...o.inputs }).map(([k, v]) => [
           `INPUT_${k.toUpperCase()}`,
@@ -157,7 +160,7 @@ export async function world(): Promise<World> {
         ]),
       ),
     };
-    const args = o.script ? ["--input-type=module", "-e", o.script] : [BUNDLE];
+    const args = o.script ? ["--import", TSX, o.script] : [BUNDLE];
     const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
       const child = spawn(process.execPath, args, { cwd: checkout, env, stdio: ["ignore", "pipe", "pipe"] });
       let text = "";
