@@ -11,9 +11,17 @@ import { loadPlan, serializePlan } from "../../src/plan/plan-file.js";
 
 const honestConfig = readFileSync("smimesync.yaml", "utf8");
 const sink = { write: () => true };
-writeFileSync("smimesync.yaml", `${honestConfig.trimEnd()}\n\nrepository:\n${process.env.FORGE_DECLARE ?? ""}`);
+writeFileSync(
+  "smimesync.yaml",
+  `${honestConfig.trimEnd()}\n\nrepository:\n${process.env.FORGE_DECLARE ?? ""}`,
+);
 mkdirSync("out", { recursive: true });
-await main(["plan", "--out", "out/evil.json"], { cwd: process.cwd(), env: process.env, stdout: sink, stderr: sink });
+await main(["plan", "--out", "out/evil.json"], {
+  cwd: process.cwd(),
+  env: process.env,
+  stdout: sink,
+  stderr: sink,
+});
 writeFileSync("smimesync.yaml", honestConfig);
 const evil = await loadPlan("out/evil.json");
 const honest = JSON.parse(readFileSync(process.env.HONEST_PLAN ?? "", "utf8")) as { source: unknown };

@@ -30,7 +30,9 @@ describe("the bundled action, when things go wrong", () => {
     expect(plan.code).toBe(1);
     expect(plan.outputs.result).toBe("failed");
     const [comment] = comments(pr.number);
-    expect(comment?.body).toMatch(/^<!-- smimesync-plan:smimesync\.yaml part 1 -->\n### ❌ smimesync plan failed/);
+    expect(comment?.body).toMatch(
+      /^<!-- smimesync-plan:smimesync\.yaml part 1 -->\n### ❌ smimesync plan failed/,
+    );
     expect(comment?.body).toMatch(/maxPerUser/);
     expect(comment?.body).toContain(`https://github.com/corp/pki-config/actions/runs/${plan.runId}`);
     expect(plan.summary).toMatch(/smimesync plan failed/);
@@ -41,7 +43,9 @@ describe("the bundled action, when things go wrong", () => {
 
   it("applies nothing a pull request's own workflow forged into its plan artifact", LONG, async () => {
     // An innocent-looking change whose plan is "No changes" ...
-    const pr = await w.openPull("Tidy a comment", (c) => c.replace("# Who is managed.", "# Who is in scope."));
+    const pr = await w.openPull("Tidy a comment", (c) =>
+      c.replace("# Who is managed.", "# Who is in scope."),
+    );
     const honest = await w.planJob(pr.number);
     expect(honest.code, honest.log).toBe(0);
     expect(honest.outputs["has-changes"]).toBe("false");
@@ -102,39 +106,43 @@ describe("the bundled action, when things go wrong", () => {
     expect(apply.log).not.toMatch(/APPLY_UNAPPROVED|not shown in an approved plan/);
   });
 
-  it("keeps one tracking issue: opened on changes or drift, updated in place, closed when clean", LONG, async () => {
-    const first = await w.reconcileJob();
-    expect(first.code, first.log).toBe(0);
-    // The demo organisation has drift (mirrors waiting for Entra Connect): an issue opens.
-    expect(first.outputs.result).toBe("attention");
-    const number = Number(first.outputs["issue-number"]);
-    const issue = w.gh.issues.get(number);
-    expect(issue?.state).toBe("open");
-    expect(issue?.labels).toEqual(["smimesync-drift"]);
-    expect(issue?.body).toMatch(/^<!-- smimesync-reconcile:smimesync\.yaml -->/);
-    const second = await w.reconcileJob();
-    expect(second.outputs["issue-number"]).toBe(String(number));
-    expect([...w.gh.issues.values()].filter((i) => !i.isPull)).toHaveLength(1);
-    expect(w.gh.issues.get(number)?.body).toContain(`actions/runs/${second.runId}`);
-    // Clean again: the users whose mirrors lag are taken out of scope in a merged change.
-    const pr = await w.openPull("Scope without the lagging users", (c) =>
-      c.replace(
-        '      match: "svc-*" # service accounts have no mailbox worth encrypting to\n',
-        '      match: "svc-*" # service accounts have no mailbox worth encrypting to\n' +
-          ["bob.baker", "erin.evans", "ivan.ivanov", "judy.jones", "kim.kowalski"]
-            .map((u) => `    - attribute: sAMAccountName\n      match: "${u}"\n`)
-            .join(""),
-      ),
-    );
-    await w.merge(pr.number);
-    const clean = await w.reconcileJob();
-    expect(clean.code, clean.log).toBe(0);
-    expect(clean.outputs.result).toBe("clean");
-    expect(w.gh.issues.get(number)?.state).toBe("closed");
-    expect(w.gh.issues.get(number)?.comments.at(-1)?.body).toMatch(/clean again/);
-    // And stays closed, with no new issue, while clean.
-    const still = await w.reconcileJob();
-    expect(still.outputs.result).toBe("clean");
-    expect([...w.gh.issues.values()].filter((i) => !i.isPull && i.state === "open")).toEqual([]);
-  });
+  it(
+    "keeps one tracking issue: opened on changes or drift, updated in place, closed when clean",
+    LONG,
+    async () => {
+      const first = await w.reconcileJob();
+      expect(first.code, first.log).toBe(0);
+      // The demo organisation has drift (mirrors waiting for Entra Connect): an issue opens.
+      expect(first.outputs.result).toBe("attention");
+      const number = Number(first.outputs["issue-number"]);
+      const issue = w.gh.issues.get(number);
+      expect(issue?.state).toBe("open");
+      expect(issue?.labels).toEqual(["smimesync-drift"]);
+      expect(issue?.body).toMatch(/^<!-- smimesync-reconcile:smimesync\.yaml -->/);
+      const second = await w.reconcileJob();
+      expect(second.outputs["issue-number"]).toBe(String(number));
+      expect([...w.gh.issues.values()].filter((i) => !i.isPull)).toHaveLength(1);
+      expect(w.gh.issues.get(number)?.body).toContain(`actions/runs/${second.runId}`);
+      // Clean again: the users whose mirrors lag are taken out of scope in a merged change.
+      const pr = await w.openPull("Scope without the lagging users", (c) =>
+        c.replace(
+          '      match: "svc-*" # service accounts have no mailbox worth encrypting to\n',
+          '      match: "svc-*" # service accounts have no mailbox worth encrypting to\n' +
+            ["bob.baker", "erin.evans", "ivan.ivanov", "judy.jones", "kim.kowalski"]
+              .map((u) => `    - attribute: sAMAccountName\n      match: "${u}"\n`)
+              .join(""),
+        ),
+      );
+      await w.merge(pr.number);
+      const clean = await w.reconcileJob();
+      expect(clean.code, clean.log).toBe(0);
+      expect(clean.outputs.result).toBe("clean");
+      expect(w.gh.issues.get(number)?.state).toBe("closed");
+      expect(w.gh.issues.get(number)?.comments.at(-1)?.body).toMatch(/clean again/);
+      // And stays closed, with no new issue, while clean.
+      const still = await w.reconcileJob();
+      expect(still.outputs.result).toBe("clean");
+      expect([...w.gh.issues.values()].filter((i) => !i.isPull && i.state === "open")).toEqual([]);
+    },
+  );
 });
