@@ -4,7 +4,7 @@
 // Nothing here reads a change's reason: reasons explain, they never steer apply.
 
 import { createHash } from "node:crypto";
-import type { Directory } from "../directory/types.js";
+import type { Directory, DirectoryRecipient } from "../directory/types.js";
 import { SmimesyncError } from "../errors.js";
 import type { ChangeOutcome } from "../gitops/audit-record.js";
 import {
@@ -17,7 +17,8 @@ import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 import type { Plan, PlannedChange, PlanObject } from "../plan/types.js";
 import { changeValue } from "../plan/value.js";
-import type { Tenant } from "../tenant/types.js";
+import type { ExchangeRecipient, Tenant } from "../tenant/types.js";
+import { identityRefusal, valueRefusal } from "./write-checks.js";
 
 export interface ExecuteOptions {
   readonly directory: Directory | undefined;
@@ -139,7 +140,7 @@ async function update<R>(
   object: PlanObject,
   changes: readonly PlannedChange[],
   backend: {
-    read(ref: R): Promise<{ readonly values: AttributeValues } | undefined>;
+    read(ref: R): Promise<DirectoryRecipient | ExchangeRecipient | undefined>;
     writeValues(ref: R, edits: readonly AttributeEdit[], expected: ObjectFingerprint): Promise<WriteResult>;
   },
   ref: R,
@@ -149,6 +150,8 @@ async function update<R>(
   if (!object.fingerprint) {
     return { ok: false, reason: "stale", message: `${object.address} has no fingerprint in the plan` };
   }
+  const wrong = identityRefusal(object, current);
+  if (wrong !== undefined) return { ok: false, reason: "refused", message: `refused: ${wrong}` };
   return backend.writeValues(ref, editsOf(changes, current.values), object.fingerprint);
 }
 
@@ -157,6 +160,16 @@ async function writeObject(
   changes: readonly PlannedChange[],
   opts: ExecuteOptions,
 ): Promise<WriteResult> {
+  for (const c of changes) {
+    const refusal = c.action === "publish" ? valueRefusal(c, changeValue(c)) : undefined;
+    if (refusal !== undefined) {
+      return {
+        ok: false,
+        reason: "refused",
+        message: `refused: ${c.attribute} of ${object.address}: ${refusal}`,
+      };
+    }
+  }
   const ref = object.ref;
   switch (ref.type) {
     case "ad": {

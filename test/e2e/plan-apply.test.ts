@@ -3,18 +3,23 @@
 // changes; apply plans again and writes AD for synced users and Exchange Online for cloud-only
 // ones; an object changed between that re-plan and its write is stale (and only that one); after a
 // sync cycle a new plan shows no changes; a tripped guard writes nothing.
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Change, type Client } from "ldapts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
 import { openDirectory } from "../../src/directory/open.js";
 import type { Directory, DirectoryRecipient } from "../../src/directory/types.js";
+import { executeApply } from "../../src/engine/apply-run.js";
+import { parsePlan } from "../../src/plan/plan-file.js";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
 import { adminClient, createUser, testOu } from "../ad/seed.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
 import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
+import { forgedPlans } from "../fixtures/plan-builder.js";
 import { runCli } from "../helpers/cli.js";
 import { backendsYaml, stackCli, stackEnv } from "./stack.js";
 
@@ -195,6 +200,39 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     const text = await cli(["show", "plan.json"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Plan: 2 to publish, 3 to remove, across 5 recipients\./);
+  });
+
+  it("refuses re-sealed plans at the DC: no private key, no garbage, no other person's certificate, no redirected write", async () => {
+    const plan = parsePlan(await readFile(join(dir, "plan.json"), "utf8"), "plan.json");
+    const target = plan.changes.find(
+      (c) => c.address === `ad:user/${mail("carol")}` && c.action === "publish",
+    );
+    const other = plan.changes.find((c) => c.address === `exchange:mailbox/${mail("frank")}`);
+    const victim = plan.objects.find((o) => o.address === `ad:user/${mail("alice")}`);
+    if (!target || !other || !victim) throw new Error("plan.json lacks carol, frank or alice");
+    const privateKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
+      format: "der",
+      type: "pkcs8",
+    });
+    const forged = forgedPlans(plan, target, {
+      privateKey: new Uint8Array(privateKey),
+      otherCertificate: Buffer.from(other.value as string, "base64"),
+      otherObject: victim,
+    });
+    const loaded = await loadConfig("smimesync.yaml", dir);
+    const before = [(await readAd("carol")).values, (await readAd("alice")).values];
+    for (const f of forged) {
+      const r = await executeApply(loaded, f.plan, {
+        env: env(),
+        tenant: { transport: { fetch: emu.fetch } },
+      });
+      expect(
+        r.outcomes.map((o) => o.outcome),
+        f.kind,
+      ).toEqual(["failed"]);
+      expect(r.outcomes[0]?.message, f.kind).toMatch(/^refused: /);
+    }
+    expect([(await readAd("carol")).values, (await readAd("alice")).values]).toEqual(before);
   });
 
   it("applies: a value changed between the re-plan and the write makes that object stale, the others are written", async () => {
