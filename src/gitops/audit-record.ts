@@ -221,7 +221,13 @@ function auditChange(
   };
 }
 
-/** `smimesync: published 3, removed 1 (plan abc123, PR #42)`, then one line per change and trailers. */
+/** Change lines in a commit message; the record file holds them all (a 5,000-change apply stays small). */
+export const MESSAGE_CHANGE_LINES = 100;
+
+/**
+ * `smimesync: published 3, removed 1 (plan abc123, PR #42)`, then a line per change (at most
+ * MESSAGE_CHANGE_LINES, each cut at 300 characters) and trailers.
+ */
 export function auditCommitMessage(r: AuditRecord): string {
   const s = r.summary;
   const counts = [`published ${s.published}`, `removed ${s.removed}`];
@@ -234,15 +240,18 @@ export function auditCommitMessage(r: AuditRecord): string {
   if (prs.length > 0) where.push(`PR${prs.length > 1 ? "s" : ""} ${prs.map((n) => `#${n}`).join(", ")}`);
   if (r.approval?.kind === "unattended") where.push("unattended");
   const subject = `smimesync: ${counts.join(", ")} (${where.join(", ")})`;
-  const lines = r.changes.map((c) => {
+  const listed = r.changes.slice(0, MESSAGE_CHANGE_LINES);
+  const lines = listed.map((c) => {
     const sym = c.action === "publish" ? "+" : "-";
     const who = c.mail ?? c.address;
     const cert = c.certificate
       ? ` ${c.certificate.subject} sha1:${c.certificate.sha1.slice(0, 12).toLowerCase()}`
       : "";
     const why = c.outcome === "applied" ? "" : `: ${c.message ?? ""}`.replace(/: $/, "");
-    return `${sym} ${who} ${c.attribute}${cert} (${c.reason}) ${c.outcome}${why}`;
+    return `${sym} ${who} ${c.attribute}${cert} (${c.reason}) ${c.outcome}${why}`.slice(0, 300);
   });
+  const rest = r.changes.length - listed.length;
+  if (rest > 0) lines.push(`… and ${rest} more: every change is in the record file.`);
   const trailers = [
     `Smimesync-Plan: ${r.plan.id}`,
     `Smimesync-Plan-Hash: sha256:${r.plan.hash}`,

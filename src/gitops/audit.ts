@@ -3,8 +3,8 @@
 // the record's own file goes into the commit, whatever else is staged; `push` sends it upstream
 // and retries over a concurrent push, which is safe because every record has its own file.
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import type { SimpleGit } from "simple-git";
 import { SmimesyncError } from "../errors.js";
 import type { Plan } from "../plan/types.js";
@@ -111,7 +111,15 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
   const identity = await identityArgs(git, input.env);
   await git.raw(["add", "--", path]);
   // `commit -- <path>` commits only the record even when the operator has other changes staged.
-  await git.raw([...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", path]);
+  // The message goes through a file (`-F`), never the argument list: its size is not bounded by
+  // the OS's argument limit (E2BIG), whatever the size of the apply.
+  const messageFile = await gitPath(git, "SMIMESYNC_AUDIT_MSG");
+  await writeFile(messageFile, message);
+  try {
+    await git.raw([...identity, "commit", "--quiet", "--no-verify", "-F", messageFile, "--", path]);
+  } finally {
+    await rm(messageFile, { force: true });
+  }
   const commit = (await resolveCommit(git, "HEAD")) as string;
   let pushed = false;
   if (input.push) {
@@ -119,6 +127,32 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
     pushed = true;
   }
   return { record, path, commit, message, pushed };
+}
+
+/** A path inside the repository's git directory (`git rev-parse --git-path`), absolute. */
+async function gitPath(git: SimpleGit, name: string): Promise<string> {
+  const p = (await git.raw(["rev-parse", "--git-path", name])).trim();
+  return isAbsolute(p) ? p : join((await git.raw(["rev-parse", "--show-toplevel"])).trim(), p);
+}
+
+/**
+ * Refuses, before apply writes anything, when git could not commit the audit record: a leftover
+ * `index.lock` (a git process killed mid-way, or one still running) would otherwise surface only
+ * after every write.
+ */
+export async function assertAuditCommittable(repoDir: string): Promise<void> {
+  const root = await repoRoot(repoDir);
+  if (root === null) return;
+  const lock = await gitPath(gitAt(root), "index.lock");
+  if (existsSync(lock)) {
+    throw new SmimesyncError(
+      "GIT_REFUSED",
+      `${lock} exists: git is busy or was interrupted, so the audit record could not be committed. Nothing was written.`,
+      {
+        hint: `If no other git command is running in this repository, remove it (rm "${lock}") and run apply again.`,
+      },
+    );
+  }
 }
 
 function uniquePath(root: string, path: string): string {

@@ -215,6 +215,17 @@ describe("apply with approved plans", () => {
     expect(await lastAppliedCommit(dir)).toBe(head);
   });
 
+  it("a leftover .git/index.lock stops apply before the first write, saying how to fix it", async () => {
+    await fullPlan();
+    await writeFile(join(dir, ".git", "index.lock"), "");
+    const before = await backendFiles();
+    const r = await cli(["apply", "plan.json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/index\.lock exists: git is busy or was interrupted.*Nothing was written\./);
+    expect(r.stderr).toMatch(/remove it \(rm /);
+    expect(await backendFiles()).toBe(before);
+  });
+
   it("checks --approval-pr against the plan files", async () => {
     await fullPlan();
     const r = await cli(["apply", "plan.json", "--approval-pr", "1", "--approval-pr", "2"]);

@@ -55,7 +55,7 @@ export const applyCommand: CommandFactory = (ctx) =>
       const [
         { loadConfig },
         { approvalInputs, changeLine, checkApproved, executeApply, loadApprovals, refuseTrips },
-        { recordApply },
+        { assertAuditCommittable, recordApply },
         { repoRoot },
         { planIntegrity },
       ] = await Promise.all([
@@ -68,6 +68,8 @@ export const applyCommand: CommandFactory = (ctx) =>
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
+      // A repository that cannot take the audit commit is refused before anything is written.
+      if (opts.audit) await assertAuditCommittable(loaded.baseDir);
       let plan: Plan;
       let approval: AuditApproval;
       let approvedBy: Map<string, string[]> | undefined;
