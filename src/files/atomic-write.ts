@@ -2,7 +2,7 @@
 // sibling temp file, fsync it, rename over the target (atomic on POSIX within a filesystem),
 // then fsync the directory so the rename itself survives a crash. The file keeps its mode.
 import { randomBytes } from "node:crypto";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface WriteAtomicOptions {
@@ -30,7 +30,7 @@ export async function writeFileAtomic(
   options: WriteAtomicOptions = {},
 ): Promise<WrittenFile> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`); // see tempPattern
   // Keep the target's permissions (an export may be 0640); a new file gets the usual 0644.
   const mode =
     options.mode ??
@@ -62,4 +62,39 @@ export async function writeFileAtomic(
     await dirHandle.close();
   }
   return written;
+}
+
+/** The temp files writeFileAtomic makes for `path`: `.<name>.<pid>.<8 hex>.tmp`. */
+function tempPattern(path: string): RegExp {
+  const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^\\.${name}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+}
+
+/**
+ * Removes the temp files an interrupted write left beside `path` (a killed apply), so that they
+ * do not pile up. A temp file of a process still running is left alone: it may be mid-write.
+ * Returns the names removed.
+ */
+export async function removeAbandonedTemps(path: string): Promise<string[]> {
+  const pattern = tempPattern(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m || isRunning(Number(m[1]))) continue;
+    await rm(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -31,7 +31,7 @@
 import { statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { SmimesyncError } from "../errors.js";
-import { type WrittenFile, writeFileAtomic } from "./atomic-write.js";
+import { removeAbandonedTemps, type WrittenFile, writeFileAtomic } from "./atomic-write.js";
 
 export interface DocumentCodec<D> {
   /** What the file is, for messages: "LDIF directory", "tenant snapshot". */
@@ -120,6 +120,7 @@ export class BatchedFile<D> {
     codec: DocumentCodec<D>,
     options: BatchOptions = {},
   ): Promise<BatchedFile<D>> {
+    await removeAbandonedTemps(path);
     const { text, stamp } = await readStamped(path, codec.noun);
     return new BatchedFile(path, codec, codec.parse(text, path), stamp, options);
   }
