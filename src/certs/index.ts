@@ -1,6 +1,6 @@
 // The public surface of src/certs: parsing, summaries, chains, CRLs, PKCS#7 building. No I/O.
 export { describeKey, type HashName, type KeyInfo, type SignatureAlgorithm } from "./algorithms.js";
-export { type PathResult, TrustStore } from "./chain.js";
+export { type ChainBound, type ChainBudget, type PathResult, TrustStore } from "./chain.js";
 export { type CrlParseResult, type CrlSummary, type RevokedEntry, summarizeCrl } from "./crl.js";
 export { buildOutlookBlob, OUTLOOK_CERT_TAGS } from "./outlook.js";
 export {

@@ -317,6 +317,7 @@ export interface PolicyPrune {
   "weak-key"?: boolean;
   "weak-signature"?: boolean;
   "untrusted-issuer"?: boolean;
+  "chain-too-complex"?: boolean;
   revoked?: boolean;
   "email-mismatch"?: boolean;
   duplicate?: boolean;

@@ -9,6 +9,7 @@ export const REJECT_REASONS = [
   "weak-key",
   "weak-signature",
   "untrusted-issuer",
+  "chain-too-complex",
   "revoked",
   "email-mismatch",
   "duplicate",

@@ -15,6 +15,7 @@ const REASONS: Readonly<Record<ChangeReason, string>> = {
   "weak-key": "the key is too weak",
   "weak-signature": "the certificate is signed with a weak algorithm",
   "untrusted-issuer": "the certificate does not chain to a configured trust anchor",
+  "chain-too-complex": "building the certificate's chain exceeded smimesync's work limits",
   revoked: "the certificate is revoked",
   "email-mismatch": "no e-mail address of the certificate belongs to the recipient",
   duplicate: "the same certificate is already published",

@@ -19,6 +19,7 @@ import {
   type ValueForm,
 } from "../certs/index.js";
 import { type CertAttribute, MAX_VALUE_BYTES } from "../model/attributes.js";
+import { CHAIN_LIMITS } from "../model/limits.js";
 import { type CertVerdict, canEncrypt, canSign, type Judgement, judgeCertificate } from "./judge.js";
 import { day, type Policy } from "./policy.js";
 import { type CertificateReason, type Finding, type RejectReason, SEVERITY } from "./reasons.js";
@@ -197,7 +198,9 @@ function judgeValue(
     }
     ee = [...parse.certs]; // a lone CA certificate is judged (and refused) as a user certificate
   }
-  const verdicts = ee.map((c) => judgeCertificate(policy, c, ctx));
+  // One budget of signature checks for the whole value, however many certificates it holds.
+  const budget = { remaining: CHAIN_LIMITS.maxSignatureChecksPerValue };
+  const verdicts = ee.map((c) => judgeCertificate(policy, c, { ...ctx, budget }));
   return { ...base, refusal: undefined, formProblem: formProblem(mode, candidate, parse.form), ee: verdicts };
 }
 

@@ -1,6 +1,6 @@
 // The verdict on one certificate for one recipient at one instant. Checks that depend on neither
 // (key, signature, usages, chain) are memoised per certificate in the Policy.
-import { type CertSummary, describeKey, OID_EMAIL_PROTECTION } from "../certs/index.js";
+import { type CertSummary, type ChainBudget, describeKey, OID_EMAIL_PROTECTION } from "../certs/index.js";
 import { day, type Policy } from "./policy.js";
 import { type CertificateReason, type Finding, type RejectReason, SEVERITY } from "./reasons.js";
 
@@ -28,6 +28,8 @@ export interface JudgeContext {
   readonly now: Date;
   /** CA certificates found beside the certificate (PKCS#7, Outlook blob), usable as intermediates. */
   readonly extras: readonly CertSummary[];
+  /** Signature checks left for the value this certificate is in (CHAIN_LIMITS.maxSignatureChecksPerValue). */
+  readonly budget?: ChainBudget;
 }
 
 const DAY_MS = 86_400_000;
@@ -186,11 +188,12 @@ function staticFindings(policy: Policy, cert: CertSummary): readonly Finding[] {
 
 function chainFindings(policy: Policy, cert: CertSummary, ctx: JudgeContext): Finding[] {
   const out: Finding[] = [];
-  const path = policy.trust.buildPath(cert, ctx.extras);
+  const path = policy.trust.buildPath(cert, ctx.extras, ctx.budget);
   const now = ctx.now.getTime();
   if (policy.requirements.trustedChain) {
     if (!path.ok) {
-      out.push({ reason: "untrusted-issuer", message: path.problem });
+      // A search cut short by a work bound proves nothing either way: its own, prunable reason.
+      out.push({ reason: path.exceeded ? "chain-too-complex" : "untrusted-issuer", message: path.problem });
     } else {
       for (const ca of path.path.slice(1)) {
         if (now > ca.notAfter.getTime()) {

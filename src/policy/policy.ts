@@ -72,6 +72,7 @@ const PRUNE_DEFAULTS: Readonly<Record<RejectReason, boolean>> = {
   "weak-key": false,
   "weak-signature": false,
   "untrusted-issuer": false,
+  "chain-too-complex": false,
   revoked: false,
   "email-mismatch": false,
   duplicate: false,

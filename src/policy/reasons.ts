@@ -22,6 +22,7 @@ export const SEVERITY: readonly CertificateReason[] = [
   "private-key",
   "malformed",
   "revoked",
+  "chain-too-complex",
   "untrusted-issuer",
   "expired",
   "not-yet-valid",

@@ -13,6 +13,7 @@ import {
   shouldPrune,
   type ValueVerdict,
 } from "../../src/policy/index.js";
+import { loopPkcs7 } from "../fixtures/loop-pkcs7.js";
 import {
   CLIENT_AUTH,
   daysFromNow,
@@ -245,6 +246,13 @@ describe("reason codes", () => {
     const forged = await judge(await makeUser(impostor), {});
     expectReason(forged, "untrusted-issuer");
     expect(forged.explanation).toContain("does not verify");
+  });
+
+  it("chain-too-complex: a value whose CA certificates cross-sign in loops", async () => {
+    const { value } = await loopPkcs7({ cas: 12, email: "alice@example.com" });
+    const v = await judge(value, { source: "repository" });
+    expectReason(v, "chain-too-complex");
+    expect(v.explanation).toContain("signature checks per certificate");
   });
 
   it("untrusted-issuer is lifted by an intermediate found beside the certificate in a PKCS#7", async () => {
