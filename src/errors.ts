@@ -7,6 +7,8 @@ export type ErrorCode =
   | "CONFIG_NOT_FOUND"
   | "USAGE"
   | "FILE_UNREADABLE"
+  /** An input over one of the bounds of src/model/limits.ts (file size, YAML tokens). */
+  | "INPUT_LIMIT"
   | "FILE_UNWRITABLE"
   | "CERT_INVALID"
   | "PRIVATE_KEY_REFUSED"

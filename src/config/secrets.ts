@@ -1,8 +1,8 @@
 // Secrets are references, never literals: `${env:NAME}` or `${file:PATH}`. They are resolved only
 // when a backend needs them, so `validate` and offline runs work without any secret present.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { SmimesyncError } from "../errors.js";
+import { readBoundedFileSync } from "../files/bounded-read.js";
 
 const REF = /^\$\{(env|file):([^}]+)\}$/;
 
@@ -35,8 +35,11 @@ export function resolveSecret(ref: string, env: NodeJS.ProcessEnv, baseDir: stri
   }
   const path = resolve(baseDir, parts.name);
   try {
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    return readBoundedFileSync(path, "small", `${field} (${ref})`)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
   } catch (e) {
+    if (e instanceof SmimesyncError) throw e;
     throw new SmimesyncError("SECRET_UNRESOLVED", `${field}: cannot read ${path}`, { cause: e });
   }
 }

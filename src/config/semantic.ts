@@ -1,10 +1,11 @@
 // Checks the schema cannot express: DNs parse, files exist and hold what they should, endpoints
 // are https, the scope selects something. Runs on data that may have failed the schema, so every
 // access is defensive.
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { isUnderDn, parseDn } from "../directory/dn.js";
-import type { Diagnostic } from "../errors.js";
+import { type Diagnostic, SmimesyncError } from "../errors.js";
+import { checkBoundedFile, readBoundedFile } from "../files/bounded-read.js";
+import type { FileKind } from "../model/limits.js";
 import { checkCertificateFile, checkCrlFile, type FileCheck } from "./file-checks.js";
 import type { ConfigPath, SourceMap } from "./source-map.js";
 import type { SmimesyncConfig } from "./types.generated.js";
@@ -37,27 +38,36 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
   const repo = isObj(root.repository) ? root.repository : {};
   const policy = isObj(root.policy) ? root.policy : {};
   const files: Promise<void>[] = [];
-  const checkFile = (path: ConfigPath, value: unknown, check: (bytes: Buffer) => FileCheck, what: string) => {
+  const checkFile = (
+    path: ConfigPath,
+    value: unknown,
+    check: ((bytes: Buffer) => FileCheck) | undefined,
+    what: string,
+    kind: FileKind,
+  ) => {
     const rel = str(value);
     if (!rel) return;
+    const absolute = resolve(ctx.baseDir, rel);
     files.push(
-      readFile(resolve(ctx.baseDir, rel)).then(
+      (check ? readBoundedFile(absolute, kind, rel) : checkBoundedFile(absolute, kind, rel)).then(
         (bytes) => {
-          const result = check(bytes);
+          const result = check && bytes ? check(bytes) : { ok: true as const };
           if (!result.ok) error(path, `${rel}: ${result.reason}`);
         },
         (e: NodeJS.ErrnoException) =>
           error(
             path,
-            e.code === "ENOENT"
-              ? `${what} ${rel} does not exist (paths are relative to the config file)`
-              : `cannot read ${rel}: ${e.message}`,
+            e instanceof SmimesyncError
+              ? e.message
+              : e.code === "ENOENT"
+                ? `${what} ${rel} does not exist (paths are relative to the config file)`
+                : `cannot read ${rel}: ${e.message}`,
           ),
       ),
     );
   };
-  const exists = (path: ConfigPath, value: unknown, what: string) =>
-    checkFile(path, value, () => ({ ok: true }), what);
+  const exists = (path: ConfigPath, value: unknown, what: string, kind: FileKind) =>
+    checkFile(path, value, undefined, what, kind);
 
   // Directory connection.
   const url = str(dir.url);
@@ -80,10 +90,10 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
   const baseDN = str(dir.baseDN);
   checkDn(["directory", "baseDN"], baseDN, error);
   if (isObj(dir.tls))
-    checkFile(["directory", "tls", "caFile"], dir.tls.caFile, checkCertificateFile, "CA file");
-  exists(["directory", "ldif"], dir.ldif, "LDIF file");
+    checkFile(["directory", "tls", "caFile"], dir.tls.caFile, checkCertificateFile, "CA file", "certificate");
+  exists(["directory", "ldif"], dir.ldif, "LDIF file", "backend");
 
-  exists(["tenant", "snapshot"], tenant.snapshot, "snapshot file");
+  exists(["tenant", "snapshot"], tenant.snapshot, "snapshot file", "backend");
 
   // Scope.
   if (scope) {
@@ -138,12 +148,24 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
       else seen.set(mail, i);
     }
     for (const [j, f] of arr(entry.files).entries())
-      checkFile(["repository", "certificates", i, "files", j], f, checkCertificateFile, "certificate file");
+      checkFile(
+        ["repository", "certificates", i, "files", j],
+        f,
+        checkCertificateFile,
+        "certificate file",
+        "certificate",
+      );
   });
   arr(repo.contacts).forEach((entry, i) => {
     if (!isObj(entry)) return;
     for (const [j, f] of arr(entry.files).entries())
-      checkFile(["repository", "contacts", i, "files", j], f, checkCertificateFile, "certificate file");
+      checkFile(
+        ["repository", "contacts", i, "files", j],
+        f,
+        checkCertificateFile,
+        "certificate file",
+        "certificate",
+      );
     if (entry.authority === "ad" && !str(repo.contactsOU)) {
       error(
         ["repository", "contacts", i, "authority"],
@@ -155,11 +177,11 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
 
   // Policy material.
   for (const [i, f] of arr(policy.trustAnchors).entries())
-    checkFile(["policy", "trustAnchors", i], f, checkCertificateFile, "trust anchor file");
+    checkFile(["policy", "trustAnchors", i], f, checkCertificateFile, "trust anchor file", "certificate");
   for (const [i, f] of arr(policy.intermediates).entries())
-    checkFile(["policy", "intermediates", i], f, checkCertificateFile, "intermediate file");
+    checkFile(["policy", "intermediates", i], f, checkCertificateFile, "intermediate file", "certificate");
   for (const [i, f] of arr(policy.crls).entries())
-    checkFile(["policy", "crls", i], f, checkCrlFile, "CRL file");
+    checkFile(["policy", "crls", i], f, checkCrlFile, "CRL file", "crl");
   const requirements = isObj(policy.requirements) ? policy.requirements : {};
   if (requirements.trustedChain !== false && arr(policy.trustAnchors).length === 0 && isObj(root.policy)) {
     error(

@@ -1,10 +1,10 @@
 // Chooses and opens the directory backend a config describes: an LDIF export (`ldif`) or Active
 // Directory over LDAP (`url`). Secrets are resolved here, only when LDAP is actually used.
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { resolveSecret } from "../config/secrets.js";
 import type { DirectoryConfig } from "../config/types.generated.js";
 import { SmimesyncError } from "../errors.js";
+import { readBoundedFile } from "../files/bounded-read.js";
 import type { SourceAnchorAttribute } from "./entry.js";
 import type { LdapOptions } from "./ldap-connection.js";
 import { LdapDirectory, type LdapHooks } from "./ldap-directory.js";
@@ -46,8 +46,9 @@ export async function ldapOptions(
   if (caFile !== undefined) {
     const path = resolve(context.baseDir, caFile);
     try {
-      ca = await readFile(path, "utf8");
+      ca = (await readBoundedFile(path, "certificate", `directory.tls.caFile ${path}`)).toString("utf8");
     } catch (e) {
+      if (e instanceof SmimesyncError) throw e;
       throw new SmimesyncError("FILE_UNREADABLE", `directory.tls.caFile: cannot read ${path}`, { cause: e });
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) {

@@ -1,14 +1,15 @@
 // Reading certificate files named by the config (repository certificates, partner contacts):
 // each certificate found becomes one DER value. A file with a private key is refused outright.
-import { readFile } from "node:fs/promises";
 import { parseCertificateFile } from "../certs/index.js";
 import { SmimesyncError } from "../errors.js";
+import { readBoundedFile } from "../files/bounded-read.js";
 
 export async function readCertificateFileValues(path: string, display: string): Promise<Uint8Array[]> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readBoundedFile(path, "certificate", display);
   } catch (e) {
+    if (e instanceof SmimesyncError) throw e;
     throw new SmimesyncError(
       "FILE_UNREADABLE",
       `cannot read certificate file ${display}: ${(e as Error).message}`,

@@ -1,9 +1,10 @@
 // Reads the policy's files (trust anchors, intermediates, CRLs) and builds the run's Policy.
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CertCache } from "../certs/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import { SmimesyncError } from "../errors.js";
+import { readBoundedFile } from "../files/bounded-read.js";
+import type { FileKind } from "../model/limits.js";
 import { buildPolicy, type MaterialFile, materialWarnings, type Policy } from "../policy/index.js";
 
 export interface LoadedPolicy {
@@ -13,12 +14,13 @@ export interface LoadedPolicy {
 }
 
 export async function loadPolicy(loaded: LoadedConfig, cache: CertCache, now: Date): Promise<LoadedPolicy> {
-  const read = async (files: readonly string[] | undefined): Promise<MaterialFile[]> =>
+  const read = async (files: readonly string[] | undefined, kind: FileKind): Promise<MaterialFile[]> =>
     Promise.all(
       (files ?? []).map(async (name) => {
         try {
-          return { name, bytes: await readFile(resolve(loaded.baseDir, name)) };
+          return { name, bytes: await readBoundedFile(resolve(loaded.baseDir, name), kind, name) };
         } catch (e) {
+          if (e instanceof SmimesyncError) throw e;
           throw new SmimesyncError(
             "FILE_UNREADABLE",
             `cannot read policy file ${name}: ${(e as Error).message}`,
@@ -33,9 +35,9 @@ export async function loadPolicy(loaded: LoadedConfig, cache: CertCache, now: Da
   const policy = buildPolicy(
     p,
     {
-      trustAnchors: await read(p.trustAnchors),
-      intermediates: await read(p.intermediates),
-      crls: await read(p.crls),
+      trustAnchors: await read(p.trustAnchors, "certificate"),
+      intermediates: await read(p.intermediates, "certificate"),
+      crls: await read(p.crls, "crl"),
     },
     cache,
   );

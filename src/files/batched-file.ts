@@ -29,9 +29,10 @@
 // - A failed save (disk full, permissions) leaves the previous file, refuses further writes
 //   (FILE_UNWRITABLE, which stops the run), and is tried once more at close.
 import { statSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { SmimesyncError } from "../errors.js";
 import { removeAbandonedTemps, type WrittenFile, writeFileAtomic } from "./atomic-write.js";
+import { openForReading, readHandleBounded } from "./bounded-read.js";
 
 export interface DocumentCodec<D> {
   /** What the file is, for messages: "LDIF directory", "tenant snapshot". */
@@ -335,13 +336,13 @@ async function readStamped(path: string, noun: string): Promise<{ text: string; 
   for (let attempt = 1; attempt <= 5; attempt++) {
     let handle: FileHandle;
     try {
-      handle = await open(path, "r");
+      handle = await openForReading(path);
     } catch (e) {
       throw unreadable(e);
     }
     try {
       const before = await handle.stat({ bigint: true });
-      const text = await handle.readFile("utf8");
+      const text = (await readHandleBounded(handle, "backend", `the ${noun} ${path}`)).toString("utf8");
       const after = await handle.stat({ bigint: true });
       if (before.size === after.size && before.mtimeNs === after.mtimeNs) {
         const stamp: Stamp = {
@@ -355,6 +356,7 @@ async function readStamped(path: string, noun: string): Promise<{ text: string; 
         return { text, stamp };
       }
     } catch (e) {
+      if (e instanceof SmimesyncError) throw e;
       throw unreadable(e);
     } finally {
       await handle.close();

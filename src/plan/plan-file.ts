@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { SmimesyncError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
+import { readBoundedFile } from "../files/bounded-read.js";
 import { version as toolVersion } from "../version.js";
 import { canonicalJson } from "./canonical-json.js";
 import { planConsistencyProblems } from "./consistency.js";
@@ -56,8 +56,9 @@ export async function savePlan(path: string, plan: Plan): Promise<void> {
 export async function loadPlan(path: string): Promise<Plan> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readBoundedFile(path, "plan", `the plan file ${path}`)).toString("utf8");
   } catch (e) {
+    if (e instanceof SmimesyncError) throw e;
     throw new SmimesyncError(
       "FILE_UNREADABLE",
       `cannot read the plan file ${path}: ${(e as Error).message}`,

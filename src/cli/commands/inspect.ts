@@ -1,6 +1,5 @@
 // `smimesync inspect FILE...`: what the engine sees in certificate files or attribute values, and
 // with -c, the verdict of the configured policy for a recipient: "why was this not published?".
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ChalkInstance } from "chalk";
 import { Command, Option } from "commander";
@@ -8,6 +7,7 @@ import { describeKey } from "../../certs/algorithms.js";
 import type { CertSummary, CrlSummary, ParseResult } from "../../certs/index.js";
 import { safeText } from "../../certs/summary.js";
 import { SmimesyncError } from "../../errors.js";
+import { readBoundedFile } from "../../files/bounded-read.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
 import type { AttributeDecision, CandidateSource, Judgement } from "../../policy/index.js";
 import type { CommandFactory } from "../context.js";
@@ -141,8 +141,9 @@ export const inspectCommand: CommandFactory = (ctx) =>
 
 async function readInput(cwd: string, name: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(resolve(cwd, name)));
+    return new Uint8Array(await readBoundedFile(resolve(cwd, name), "certificate", name));
   } catch (e) {
+    if (e instanceof SmimesyncError) throw e;
     throw new SmimesyncError("FILE_UNREADABLE", `cannot read ${name}: ${(e as Error).message}`);
   }
 }
