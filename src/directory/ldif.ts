@@ -4,6 +4,7 @@
 // remembers the physical lines it came from so that a rewrite replaces only the records it
 // changed and keeps everything else of the file byte for byte.
 import { SmimesyncError } from "../errors.js";
+import { normalizeDn } from "./dn.js";
 
 export interface LdifAttribute {
   /** As written in the file, options included (e.g. `userCertificate;binary`). */
@@ -70,6 +71,17 @@ export function parseLdif(text: string, file: string): LdifDocument {
   if (block.length > 0) blocks.push(block);
 
   const records: LdifRecord[] = [];
+  // An object exported twice would be read (and published to) twice: refuse it, located.
+  const seen = new Map<string, number>();
+  const once = (id: string, what: string, line: number) => {
+    const first = seen.get(id);
+    if (first !== undefined)
+      fail(
+        line,
+        `${what} appears in two records (the first at line ${first + 1}); an export holds each object once`,
+      );
+    seen.set(id, line);
+  };
   let versionSeen = false;
   for (const b of blocks) {
     const content = b.filter((l) => !l.text.startsWith("#"));
@@ -98,6 +110,13 @@ export function parseLdif(text: string, file: string): LdifDocument {
       if (existing) existing.values.push(value);
       else attributes.set(key, { name, values: [value] });
     }
+    once(`dn:${normalizeDn(dn) ?? dn.toLowerCase()}`, `the object ${dn}`, head.first);
+    for (const guid of attributes.get(attributeKey("objectGUID"))?.values ?? [])
+      once(
+        `guid:${Buffer.from(guid).toString("hex")}`,
+        `objectGUID ${Buffer.from(guid).toString("base64")}`,
+        head.first,
+      );
     records.push({
       dn,
       attributes,

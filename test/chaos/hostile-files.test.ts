@@ -123,6 +123,25 @@ describe("size limits, checked before reading", () => {
   });
 });
 
+describe("an LDIF holding the same record twice", () => {
+  it("is a located error, not doubled publications or an internal error", async () => {
+    const dir = await plantedDemo("directory.ldif", async () => {});
+    const ldif = await readFile(join(demo, "directory.ldif"), "utf8");
+    const records = ldif.split(/\n\n/);
+    const user = records.findIndex((r) => /objectClass: user/i.test(r) && /userCertificate/i.test(r));
+    expect(user).toBeGreaterThan(-1);
+    await writeFile(join(dir, "directory.ldif"), `${ldif.trimEnd()}\n\n${records[user]!.trim()}\n`);
+    const line = ldif.trimEnd().split("\n").length + 2;
+    await expectClearFailure(
+      dir,
+      ["plan"],
+      new RegExp(
+        `directory\\.ldif:${line}: the object .* appears in two records \\(the first at line \\d+\\)`,
+      ),
+    );
+  });
+});
+
 describe("YAML bounds", () => {
   async function loadError(yaml: string | Buffer): Promise<DiagnosticsError> {
     const dir = await mkdtemp(join(tmpdir(), "smimesync-yaml-"));
