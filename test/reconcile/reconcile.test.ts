@@ -12,7 +12,16 @@ import { assemblePlan } from "../../src/plan/assemble.js";
 import { planConsistencyProblems } from "../../src/plan/consistency.js";
 import type { ObservedState, ReconcileSettings } from "../../src/reconcile/observed.js";
 import { type ReconcileResult, reconcile } from "../../src/reconcile/reconcile.js";
-import type { CloudUser, ExchangeRecipient } from "../../src/tenant/types.js";
+import type { ExchangeRecipient } from "../../src/tenant/types.js";
+import {
+  adUser,
+  cloudOnlyUser,
+  fingerprints,
+  mailboxOf,
+  SETTINGS,
+  syncedCloudUser,
+  values,
+} from "../fixtures/observed.js";
 import { daysFromNow, makeUser, NOW, type TestPki, testPki } from "../fixtures/pki.js";
 import { testPolicy } from "../fixtures/policy.js";
 
@@ -23,100 +32,6 @@ beforeAll(async () => {
 
 const cert = async (mail: string, o: Parameters<typeof makeUser>[1] = {}) =>
   (await makeUser(pki.intermediate, { emails: [mail], ...o })).der;
-
-const values = (
-  userCertificate: Uint8Array[] = [],
-  userSMIMECertificate: Uint8Array[] = [],
-): AttributeValues => ({
-  userCertificate,
-  userSMIMECertificate,
-});
-
-let guid = 0;
-function adUser(
-  name: string,
-  vals: AttributeValues = emptyValues(),
-  extra: Partial<DirectoryRecipient> = {},
-): DirectoryRecipient {
-  const n = ++guid;
-  return {
-    kind: "user",
-    dn: `CN=${name},OU=Staff,DC=corp,DC=example`,
-    objectGuid: `00000000-0000-0000-0000-${String(n).padStart(12, "0")}`,
-    sourceAnchor: Buffer.from(`anchor-${n}`).toString("base64"),
-    sAMAccountName: name,
-    userPrincipalName: `${name}@corp.example`,
-    mail: `${name}@corp.example`,
-    proxyAddresses: [`SMTP:${name}@corp.example`],
-    disabled: false,
-    usnChanged: String(1000 + n),
-    values: vals,
-    ...extra,
-  };
-}
-
-function syncedCloudUser(ad: DirectoryRecipient, extra: Partial<CloudUser> = {}): CloudUser {
-  return {
-    id: `cloud-${ad.objectGuid}`,
-    userPrincipalName: ad.userPrincipalName ?? "",
-    mail: ad.mail ?? null,
-    proxyAddresses: ad.proxyAddresses,
-    accountEnabled: true,
-    onPremisesImmutableId: ad.sourceAnchor ?? null,
-    onPremisesSyncEnabled: true,
-    onPremisesDistinguishedName: ad.dn,
-    onPremisesLastSyncDateTime: NOW.toISOString(),
-    onPremisesProvisioningErrors: [],
-    ...extra,
-  };
-}
-
-function mailboxOf(
-  user: CloudUser,
-  vals: AttributeValues,
-  extra: Partial<ExchangeRecipient> = {},
-): ExchangeRecipient {
-  return {
-    kind: "Mailbox",
-    identity: user.userPrincipalName,
-    externalDirectoryObjectId: user.id,
-    primarySmtpAddress: user.mail ?? user.userPrincipalName,
-    emailAddresses: [`SMTP:${user.mail ?? user.userPrincipalName}`],
-    isDirSynced: user.onPremisesSyncEnabled === true,
-    values: vals,
-    ...extra,
-  };
-}
-
-function cloudOnlyUser(name: string, extra: Partial<CloudUser> = {}): CloudUser {
-  return {
-    id: `cloud-only-${name}`,
-    userPrincipalName: `${name}@corp.example`,
-    mail: `${name}@corp.example`,
-    proxyAddresses: [`SMTP:${name}@corp.example`],
-    accountEnabled: true,
-    onPremisesImmutableId: null,
-    onPremisesSyncEnabled: null,
-    onPremisesDistinguishedName: null,
-    onPremisesLastSyncDateTime: null,
-    onPremisesProvisioningErrors: [],
-    ...extra,
-  };
-}
-
-const SETTINGS: ReconcileSettings = {
-  cloudOnly: false,
-  include: [],
-  exclude: [],
-  includeDisabled: false,
-  declared: new Map(),
-  contacts: [],
-};
-
-const fingerprints = {
-  directory: (r: DirectoryRecipient) => fingerprintOf(r.values, r.usnChanged),
-  exchange: (r: ExchangeRecipient) => fingerprintOf(r.values),
-};
 
 async function run(
   observed: ObservedState,
