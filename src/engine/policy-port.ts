@@ -1,7 +1,7 @@
 // Binds the policy engine (src/policy) to one run's `now` and certificate cache, in the shape
 // reconcile asks for (src/reconcile/ports.ts).
 import type { CertCache, CertSummary } from "../certs/index.js";
-import { CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
+import { CERT_ATTRIBUTES, type CertAttribute, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
 import type { CertificateRef, PublishReason } from "../plan/types.js";
 import {
   type DesiredValue,
@@ -76,6 +76,7 @@ export function policyPort(policy: Policy, now: Date, cache: CertCache): PolicyP
     attributes: CERT_ATTRIBUTES.filter((a) => modeOf(policy, a) !== "off"),
     describe,
     prunes: (reason) => policy.prune[reason],
+    maxPerUser: Math.min(policy.maxPerUser, MAX_VALUES_PER_ATTRIBUTE),
     decide(recipient, attribute, candidates) {
       const decision = evaluate(
         policy,

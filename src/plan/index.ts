@@ -20,6 +20,6 @@ export {
   splitMarkdown,
 } from "./render/index.js";
 export { isPlanDocument, PLAN_SCHEMA, planSchemaProblems } from "./schema.js";
-export { computeSummary, type SummaryInput, summaryLine } from "./summary.js";
+export { BLOCKED_WARNING, computeSummary, driftCounts, type SummaryInput, summaryLine } from "./summary.js";
 export * from "./types.js";
 export { changeValue, type ValueFields, valueDigest, valueFields } from "./value.js";

@@ -63,4 +63,6 @@ export interface PolicyPort {
   describe(bytes: Uint8Array): CertificateRef | null;
   /** Whether removals for this reason are executed (prune) or only reported. */
   prunes(reason: RemoveReason): boolean;
+  /** Values an attribute may end a plan with at its authority (maxPerUser, never more than 15). */
+  readonly maxPerUser: number;
 }

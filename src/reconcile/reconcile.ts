@@ -13,6 +13,7 @@ import {
 } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { ChangeInput, PlanInput } from "../plan/assemble.js";
+import { BLOCKED_WARNING } from "../plan/summary.js";
 import type { Authority, DriftItem, ObjectKind, ObjectRef, PlanObject, PlanWarning } from "../plan/types.js";
 import { valueDigest, valueFields } from "../plan/value.js";
 import type { CloudUser, ExchangeRecipient } from "../tenant/types.js";
@@ -230,7 +231,8 @@ function planRecipient(
     const desired = new Set(outcome.desired.map((d) => d.sha256));
     const present = new Set(current.map(sha256));
     const base = { address: m.address, authority: m.authority, attribute };
-    let executedRemovals = 0;
+    const pruned: ChangeInput[] = [];
+    let kept: ChangeInput[] = [];
     for (const bytes of current) {
       const digest = sha256(bytes);
       if (desired.has(digest)) continue;
@@ -248,15 +250,23 @@ function planRecipient(
         ...valueDigest(bytes),
         certificate: rejection.certificate,
       };
-      if (rejection.prune) {
-        changes.push(change);
-        executedRemovals++;
-      } else {
-        wouldRemove.push(change);
-      }
+      (rejection.prune ? pruned : kept).push(change);
     }
     const publish = outcome.desired.filter((d) => !present.has(d.sha256));
-    const finalCount = current.length - executedRemovals + publish.length;
+    // The limit counts what stays, whatever label the policy gave it: a value kept only because
+    // its own reason (superseded, expired...) is not pruned still blocks Entra Connect's export.
+    const limit = policy.maxPerUser;
+    const excess = current.length - pruned.length + publish.length - limit;
+    if (excess > 0 && policy.prunes("over-limit")) {
+      const [go, stay] = splitOldest(kept, excess);
+      for (const c of go) pruned.push(overLimit(c, limit));
+      kept = stay;
+    }
+    changes.push(...pruned);
+    wouldRemove.push(...kept);
+    const remaining = current.length - pruned.length;
+    if (remaining > MAX_VALUES_PER_ATTRIBUTE) warnings.push(blockedWarning(m, attribute, remaining, kept));
+    const finalCount = remaining + publish.length;
     if (publish.length > 0 && finalCount > MAX_VALUES_PER_ATTRIBUTE) {
       // Never write a 16th value: Entra Connect would then stop exporting the attribute at all.
       warnings.push({
@@ -285,6 +295,49 @@ function planRecipient(
       });
     }
   }
+}
+
+/** The `count` oldest values (by notBefore, then notAfter; unreadable ones first), and the rest. */
+function splitOldest(values: readonly ChangeInput[], count: number): [ChangeInput[], ChangeInput[]] {
+  const time = (c: ChangeInput, key: "notBefore" | "notAfter") =>
+    c.certificate === null ? Number.NEGATIVE_INFINITY : Date.parse(c.certificate[key]);
+  const order = [...values].sort(
+    (a, b) =>
+      time(a, "notBefore") - time(b, "notBefore") ||
+      time(a, "notAfter") - time(b, "notAfter") ||
+      (a.valueSha256 < b.valueSha256 ? -1 : a.valueSha256 > b.valueSha256 ? 1 : 0),
+  );
+  const go = new Set(order.slice(0, count));
+  return [order.filter((c) => go.has(c)), values.filter((c) => !go.has(c))];
+}
+
+function overLimit(c: ChangeInput, limit: number): ChangeInput {
+  return {
+    ...c,
+    reason: "over-limit",
+    explanation: `over the limit of ${limit} per recipient (maxPerUser), oldest first; also ${c.reason}: ${c.explanation}`,
+  };
+}
+
+/** Over 15 values after this plan: loud, since the recipient then has no certificate in the cloud. */
+function blockedWarning(
+  m: Managed,
+  attribute: string,
+  remaining: number,
+  kept: readonly ChangeInput[],
+): PlanWarning {
+  const counts = new Map<string, number>();
+  for (const c of kept) counts.set(c.reason, (counts.get(c.reason) ?? 0) + 1);
+  const reasons = [...counts].map(([r, n]) => `${r} (${n})`).join(", ");
+  const effect =
+    m.authority === "ad"
+      ? `Entra Connect exports none of them, so Exchange Online keeps no current certificate for this recipient`
+      : `Exchange Online holds at most ${MAX_VALUES_PER_ATTRIBUTE}`;
+  return {
+    code: BLOCKED_WARNING,
+    address: m.address,
+    message: `${attribute}: ${remaining} values stay at the authority after this plan (more than ${MAX_VALUES_PER_ATTRIBUTE}): ${effect}; enable prune.over-limit${reasons === "" ? "" : ` or prune for ${reasons}`}`,
+  };
 }
 
 function joinCloudUser(

@@ -120,17 +120,59 @@ describe("summary", () => {
   });
 
   it("words the closing line like Terraform", () => {
-    expect(summaryLine(fixturePlan().summary)).toBe("Plan: 4 to publish, 3 to remove, across 4 recipients.");
+    expect(summaryLine(fixturePlan())).toBe("Plan: 4 to publish, 3 to remove, across 4 recipients.");
+    const nothing = {
+      summary: { publish: 0, remove: 0, recipients: 0, wouldRemove: 3, drift: 0, warnings: 0, inScope: 9 },
+      drift: [],
+      warnings: [],
+    };
+    expect(summaryLine(nothing)).toBe("No changes. Active Directory and Exchange Online match the policy.");
+  });
+
+  it("says what stays true when there is nothing to change: waiting, blocked, other drift", () => {
+    const pending = (address: string) => ({
+      kind: "sync-pending" as const,
+      address,
+      attribute: "userCertificate" as const,
+      message: "1 value in AD not yet in Exchange Online",
+    });
+    const drift = [
+      ...Array.from({ length: 10 }, (_, i) => pending(`ad:user/u${i}@corp.example`)),
+      // A second item for the same recipient counts once.
+      { ...pending("ad:user/u0@corp.example"), attribute: "userSMIMECertificate" as const },
+    ];
+    const summary = {
+      publish: 0,
+      remove: 0,
+      recipients: 0,
+      wouldRemove: 0,
+      drift: 11,
+      warnings: 0,
+      inScope: 12,
+    };
+    expect(summaryLine({ summary, drift, warnings: [] })).toBe(
+      "No changes to make. 10 recipients are waiting for Entra Connect.",
+    );
+    const blocked = {
+      code: "recipient-blocked-over-limit",
+      address: "ad:user/lea@corp.example",
+      message: "userCertificate: 16 values stay",
+    };
+    const other = {
+      kind: "no-cloud-counterpart" as const,
+      address: "ad:user/new@corp.example",
+      message: "none",
+    };
     expect(
-      summaryLine({
-        publish: 0,
-        remove: 0,
-        recipients: 0,
-        wouldRemove: 3,
-        drift: 0,
-        warnings: 0,
-        inScope: 9,
-      }),
-    ).toBe("No changes. Active Directory and Exchange Online match the policy.");
+      summaryLine({ summary, drift: [pending("ad:user/u1@corp.example"), other], warnings: [blocked] }),
+    ).toBe(
+      "No changes to make. 1 recipient stays blocked over the 15-value limit (see Warnings). 1 recipient is waiting for Entra Connect. 1 recipient has other drift (see Drift).",
+    );
+    // With changes the Terraform line stays, and a blocked recipient is still said.
+    expect(
+      summaryLine({ summary: { ...summary, publish: 1, recipients: 1 }, drift, warnings: [blocked] }),
+    ).toBe(
+      "Plan: 1 to publish, 0 to remove, across 1 recipient. 1 recipient stays blocked over the 15-value limit (see Warnings).",
+    );
   });
 });

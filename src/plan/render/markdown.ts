@@ -28,7 +28,7 @@ export function renderMarkdown(plan: Plan, coverage?: string): string {
   const { changed, notesOnly } = recipientViews(plan);
   const blocks: string[] = [
     "## smimesync plan",
-    `**${escapeMarkdown(summaryLine(s))}**`,
+    `**${escapeMarkdown(summaryLine(plan))}**`,
     // Our own words and numbers (report/coverage-line.ts), no directory value: shown as written.
     ...(coverage === undefined ? [] : [oneLine(coverage)]),
     [

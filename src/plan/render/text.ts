@@ -60,7 +60,7 @@ export function renderText(plan: Plan, color: ChalkInstance): string {
     }
     out.push("");
   }
-  out.push(color.bold(summaryLine(plan.summary)));
+  out.push(color.bold(summaryLine(plan)));
   return `${out.join("\n")}\n`;
 }
 
