@@ -61,21 +61,9 @@ export async function queryAudit(repoDir: string, query: AuditQuery): Promise<Au
   const thumb = query.thumbprint === undefined ? undefined : normaliseThumbprint(query.thumbprint);
   const mail = query.mail?.trim().toLowerCase();
   const git = gitAt(root);
-  const hasCommits =
-    (await git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() !== "";
-  if (!hasCommits) return { entries: [], problems: [] };
-
-  const log = await git.raw([
-    "log",
-    "--diff-filter=A",
-    "--name-only",
-    "--format=commit %H %aI",
-    "--",
-    `${AUDIT_DIR}/`,
-  ]);
   const entries: AuditEntry[] = [];
   const problems: AuditReadProblem[] = [];
-  for (const { commit, date, paths } of parseLog(log)) {
+  for (const { commit, date, paths } of await auditCommits(git)) {
     for (const path of paths) {
       const read = await readRecord(git.raw.bind(git), commit, path);
       if (typeof read === "string") {
@@ -114,18 +102,7 @@ export async function lastAppliedCommit(repoDir: string): Promise<string | null>
   const root = await repoRoot(repoDir);
   if (root === null) return null;
   const git = gitAt(root);
-  const hasCommits =
-    (await git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() !== "";
-  if (!hasCommits) return null;
-  const log = await git.raw([
-    "log",
-    "--diff-filter=A",
-    "--name-only",
-    "--format=commit %H %aI",
-    "--",
-    `${AUDIT_DIR}/`,
-  ]);
-  for (const { commit, paths } of parseLog(log)) {
+  for (const { commit, paths } of await auditCommits(git)) {
     const records: AuditRecord[] = [];
     for (const path of paths) {
       const read = await readRecord(git.raw.bind(git), commit, path);
@@ -148,6 +125,22 @@ interface LogCommit {
   readonly commit: string;
   readonly date: string;
   readonly paths: string[];
+}
+
+/** The commits that added audit records, newest first; none in a repository without commits. */
+async function auditCommits(git: ReturnType<typeof gitAt>): Promise<LogCommit[]> {
+  const hasCommits =
+    (await git.raw(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() !== "";
+  if (!hasCommits) return [];
+  const log = await git.raw([
+    "log",
+    "--diff-filter=A",
+    "--name-only",
+    "--format=commit %H %aI",
+    "--",
+    `${AUDIT_DIR}/`,
+  ]);
+  return parseLog(log);
 }
 
 function parseLog(out: string): LogCommit[] {
