@@ -4,6 +4,7 @@ import { version } from "../version.js";
 import { applyCommand } from "./commands/apply.js";
 import { auditCommand } from "./commands/audit.js";
 import { demoCommand } from "./commands/demo.js";
+import { driftCommand } from "./commands/drift.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { planCommand } from "./commands/plan.js";
@@ -19,6 +20,7 @@ import { reportError } from "./report-error.js";
 const COMMANDS: readonly CommandFactory[] = [
   validateCommand,
   planCommand,
+  driftCommand,
   showCommand,
   applyCommand,
   reportCommand,
@@ -88,7 +90,7 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
     })
     .addHelpText(
       "after",
-      "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode).\n" +
+      "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode) or drift (drift).\n" +
         "Documentation: README.md; the design: docs in the repository.",
     );
   for (const make of COMMANDS) program.addCommand(inherit(make(ctx), program));
