@@ -58,7 +58,17 @@ export function parseCertificates(
     const found: Found = { certs: [], crls: [] };
     let form: ValueForm;
     if (bytes[0] === TAG.SEQUENCE) {
-      form = parseDer(bytes, found, summarize);
+      try {
+        form = parseDer(bytes, found, summarize);
+      } catch (e) {
+        // The digit "0" is 0x30 too: text that opens with it and holds PEM armour is PEM, not
+        // broken DER. A private key found as DER stays refused as one.
+        if ((e instanceof Refusal && e.error.kind === "private-key") || !isPemText(bytes)) throw e;
+        found.certs.length = 0;
+        found.crls.length = 0;
+        parsePem(bytes, found, summarize);
+        form = "pem";
+      }
     } else if (isPemText(bytes)) {
       parsePem(bytes, found, summarize);
       form = "pem";

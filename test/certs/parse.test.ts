@@ -69,6 +69,14 @@ describe("parseCertificates", () => {
     expect(r.certs.map((c) => c.sha256)).toHaveLength(2);
   });
 
+  it("reads PEM text whose free text opens with the digit 0 (0x30, the DER SEQUENCE tag)", () => {
+    const r = ok(Buffer.from(`0 errors\n${pem("CERTIFICATE", alice.der)}`));
+    expect(r.form).toBe("pem");
+    expect(r.certs.map((c) => c.sha1)).toEqual([ok(alice.der).certs[0]?.sha1]);
+    const bad = parseCertificates(Buffer.from("0 errors, no armour at all"));
+    expect(bad.ok).toBe(false);
+  });
+
   it("reads a certs-only PKCS#7 it built, and a PEM PKCS7 block", () => {
     const p7 = buildCertsOnlyPkcs7([alice.der, pki.intermediate.der]);
     const r = ok(p7);
