@@ -1,6 +1,7 @@
 // Safety guards (architecture.md, "Safety"): checked when planning and again before apply writes
 // anything, from the plan's own numbers, so that a plan that was fine under one config cannot be
 // applied under a stricter one.
+import type { ReadTally } from "../directory/types.js";
 import type { Plan } from "../plan/types.js";
 
 export interface SafetySettings {
@@ -21,6 +22,33 @@ export interface GuardTrip {
 export interface GuardFacts {
   /** Objects the directory read returned, or null when no directory is configured. */
   readonly directoryObjects: number | null;
+  /** What the directory read looked at and each filter removed, to say why nothing is in scope. */
+  readonly directoryRead?: ReadTally | null;
+}
+
+const FILTERS: readonly (readonly [Exclude<keyof ReadTally, "read">, string])[] = [
+  ["outOfScope", "outside scope.ous and scope.groups"],
+  ["objectClass", "not a user or contact"],
+  ["disabled", "disabled"],
+  ["notIncluded", "matching no scope.include pattern"],
+  ["excluded", "matching scope.exclude"],
+];
+
+/** `(11 read: 11 disabled)`: what the read found, and what each filter took away. */
+export function describeRead(t: ReadTally): string {
+  const parts = FILTERS.filter(([k]) => t[k] > 0).map(([k, label]) => `${t[k]} ${label}`);
+  return `(${t.read} read${parts.length > 0 ? `: ${parts.join(", ")}` : ""})`;
+}
+
+function emptyDirectoryHint(t: ReadTally | null | undefined): string {
+  const hints: string[] = [];
+  if (t && t.disabled > 0) hints.push("set scope.includeDisabled: true to manage disabled accounts");
+  if (t && t.notIncluded + t.excluded > 0) hints.push("check scope.include / scope.exclude");
+  // Nothing recipient-like under the configured OUs and groups: the scope or the rights are wrong.
+  if (!t || t.read - t.outOfScope - t.objectClass === 0)
+    hints.push("check scope.ous / scope.groups and the bind account's read rights");
+  const first = hints.join("; ");
+  return `${first.charAt(0).toUpperCase()}${first.slice(1)}; set safety.allowEmptyScope: true only if an empty scope is intended.`;
 }
 
 export function checkGuards(plan: Plan, safety: SafetySettings, facts: GuardFacts): GuardTrip[] {
@@ -29,8 +57,8 @@ export function checkGuards(plan: Plan, safety: SafetySettings, facts: GuardFact
   if (facts.directoryObjects === 0 && !safety.allowEmptyScope) {
     trips.push({
       guard: "empty-directory",
-      message: "the directory read returned no object in scope",
-      hint: "Check scope.ous / scope.groups and the bind account's read rights; set safety.allowEmptyScope: true only if that is intended.",
+      message: `the directory read returned no object in scope${facts.directoryRead ? ` ${describeRead(facts.directoryRead)}` : ""}`,
+      hint: emptyDirectoryHint(facts.directoryRead),
     });
   } else if (inScope === 0 && !safety.allowEmptyScope) {
     trips.push({

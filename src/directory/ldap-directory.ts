@@ -12,13 +12,14 @@ import { guidFromText } from "./guid.js";
 import { connectLdap, describeEndpoint, type LdapOptions } from "./ldap-connection.js";
 import { bufferAttributeNames, fromLdapts } from "./ldap-entry.js";
 import { toLdapError } from "./ldap-errors.js";
-import { acceptRecipient, RECIPIENT_FILTER, scopeSearches } from "./scope.js";
+import { RECIPIENT_FILTER, scopeSearches, tallyRecipient } from "./scope.js";
 import type {
   Directory,
   DirectoryObjectRef,
   DirectoryRecipient,
   DirectoryScope,
   NewDirectoryContact,
+  ReadTally,
 } from "./types.js";
 import { guardWrite } from "./write-guard.js";
 
@@ -55,7 +56,7 @@ export class LdapDirectory implements Directory {
     return new LdapDirectory(await connectLdap(options), options, hooks);
   }
 
-  async *readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient> {
+  async *readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient> {
     const seen = new Set<string>();
     for (const search of scopeSearches(scope, this.#options.baseDn)) {
       for await (const entry of this.#search(
@@ -65,9 +66,18 @@ export class LdapDirectory implements Directory {
         `reading ${search.label}`,
       )) {
         const recipient = toRecipient(entry, this.#options.sourceAnchor);
-        if (recipient === undefined || seen.has(recipient.objectGuid)) continue;
+        if (recipient === undefined) {
+          if (tally && !seen.has(entry.dn)) {
+            seen.add(entry.dn);
+            tally.read++;
+            tally.objectClass++;
+          }
+          continue;
+        }
+        if (seen.has(recipient.objectGuid)) continue;
         seen.add(recipient.objectGuid);
-        if (acceptRecipient(recipient, scope)) yield recipient;
+        if (tally) tally.read++;
+        if (tallyRecipient(recipient, scope, tally)) yield recipient;
       }
     }
   }

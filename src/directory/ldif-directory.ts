@@ -24,13 +24,14 @@ import {
   serializeRecord,
 } from "./ldif.js";
 import { Membership } from "./ldif-membership.js";
-import { acceptRecipient, assertScopeNotEmpty } from "./scope.js";
+import { assertScopeNotEmpty, tallyRecipient } from "./scope.js";
 import type {
   Directory,
   DirectoryObjectRef,
   DirectoryRecipient,
   DirectoryScope,
   NewDirectoryContact,
+  ReadTally,
 } from "./types.js";
 import { type ApplyValues, applyValueChanges, guardWrite } from "./write-guard.js";
 
@@ -101,21 +102,30 @@ export class LdifDirectory implements Directory {
     return new LdifDirectory(await BatchedFile.open(path, LDIF_CODEC, options), sourceAnchor);
   }
 
-  async *readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient> {
+  async *readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient> {
     assertScopeNotEmpty(scope);
     const entries = this.#file.doc.doc.records.map(rawEntry);
     const membership = new Membership(entries);
     const groupMembers = scope.groups.map((g) => membership.membersOf(g.dn, g.nested));
     const ous = scope.ous.map((ou) => ({ dn: normalizeDn(ou.dn), oneLevel: ou.scope === "one-level" }));
     for (const entry of entries) {
+      if (tally) tally.read++;
       const dn = normalizedWithParent(entry.dn);
-      if (dn === undefined) continue;
-      const inOu = ous.some((ou) =>
-        ou.oneLevel ? dn.parent === ou.dn : ou.dn !== undefined && dn.self.endsWith(`,${ou.dn}`),
-      );
-      if (!inOu && !groupMembers.some((members) => members.has(dn.self))) continue;
+      const inOu =
+        dn !== undefined &&
+        ous.some((ou) =>
+          ou.oneLevel ? dn.parent === ou.dn : ou.dn !== undefined && dn.self.endsWith(`,${ou.dn}`),
+        );
+      if (dn === undefined || (!inOu && !groupMembers.some((members) => members.has(dn.self)))) {
+        if (tally) tally.outOfScope++;
+        continue;
+      }
       const recipient = toRecipient(entry, this.#sourceAnchor);
-      if (recipient !== undefined && acceptRecipient(recipient, scope)) yield recipient;
+      if (recipient === undefined) {
+        if (tally) tally.objectClass++;
+        continue;
+      }
+      if (tallyRecipient(recipient, scope, tally)) yield recipient;
     }
   }
 

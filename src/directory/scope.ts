@@ -4,7 +4,7 @@
 import { SmimesyncError } from "../errors.js";
 import { and, eq, IN_CHAIN, type LdapFilter, not, or } from "./filter.js";
 import { passesPatterns, patternFilter } from "./pattern.js";
-import type { DirectoryRecipient, DirectoryScope } from "./types.js";
+import type { DirectoryRecipient, DirectoryScope, ReadTally } from "./types.js";
 
 /** Users that are not computers (computers are users in AD's schema), and contacts. */
 export const RECIPIENT_FILTER: LdapFilter = or(
@@ -62,6 +62,27 @@ export function scopeSearches(scope: DirectoryScope, baseDn: string): ScopeSearc
 
 /** The checks every backend applies to an object found in scope. */
 export function acceptRecipient(recipient: DirectoryRecipient, scope: DirectoryScope): boolean {
-  if (recipient.disabled && !scope.includeDisabled) return false;
-  return passesPatterns(recipient, scope.include, scope.exclude);
+  return rejection(recipient, scope) === undefined;
+}
+
+/** Which of those checks turns the object down, the first that does; undefined when it is in scope. */
+export function rejection(
+  recipient: DirectoryRecipient,
+  scope: DirectoryScope,
+): "disabled" | "notIncluded" | "excluded" | undefined {
+  if (recipient.disabled && !scope.includeDisabled) return "disabled";
+  if (!passesPatterns(recipient, scope.include, [])) return "notIncluded";
+  if (!passesPatterns(recipient, [], scope.exclude)) return "excluded";
+  return undefined;
+}
+
+/** `acceptRecipient`, counting in `tally` what it turns down. */
+export function tallyRecipient(
+  recipient: DirectoryRecipient,
+  scope: DirectoryScope,
+  tally: ReadTally | undefined,
+): boolean {
+  const why = rejection(recipient, scope);
+  if (why !== undefined && tally !== undefined) tally[why]++;
+  return why === undefined;
 }

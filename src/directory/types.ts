@@ -33,6 +33,31 @@ export interface DirectoryRecipient {
   readonly values: AttributeValues;
 }
 
+/**
+ * What one read looked at and what each of the scope's filters removed, so an empty result can
+ * say why (the empty-directory guard). The backend adds to it while reading. The LDAP backend's
+ * searches are already narrowed on the server (OU or group, object class, include patterns): what
+ * the server did not return is not counted; the LDIF backend sees, and counts, every record.
+ */
+export interface ReadTally {
+  /** Objects the backend looked at: entries the server returned (each once), or LDIF records. */
+  read: number;
+  /** Under no configured OU and in no configured group. */
+  outOfScope: number;
+  /** Not a user or contact (computers, OUs, groups), or without an objectGUID. */
+  objectClass: number;
+  /** Disabled accounts, with scope.includeDisabled off. */
+  disabled: number;
+  /** Matching no scope.include pattern. */
+  notIncluded: number;
+  /** Matching a scope.exclude pattern. */
+  excluded: number;
+}
+
+export function emptyTally(): ReadTally {
+  return { read: 0, outOfScope: 0, objectClass: 0, disabled: 0, notIncluded: 0, excluded: 0 };
+}
+
 /** Where to find an object again for a write: its GUID (survives renames and moves) and last DN. */
 export interface DirectoryObjectRef {
   readonly objectGuid: string;
@@ -53,9 +78,10 @@ export interface Directory {
   readonly description: string;
   /**
    * Streams every object in scope, each once, in no particular order. Reads only; throws
-   * SmimesyncError when the directory cannot be read at all.
+   * SmimesyncError when the directory cannot be read at all. `tally`, when given, counts what
+   * was read and what each filter removed.
    */
-  readRecipients(scope: DirectoryScope): AsyncIterable<DirectoryRecipient>;
+  readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient>;
   /** Re-reads one object (by GUID) just before a write; undefined when it no longer exists. */
   readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined>;
   /** The fingerprint of an object as read, to be bound into the plan. */

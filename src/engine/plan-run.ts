@@ -4,6 +4,7 @@ import { relative } from "node:path";
 import { checkGuards, type GuardTrip } from "../apply/guards.js";
 import { CertCache } from "../certs/index.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { ReadTally } from "../directory/types.js";
 import { gitContext } from "../gitops/git-binding.js";
 import { planInputsOf } from "../gitops/plan-inputs.js";
 import { assemblePlan } from "../plan/assemble.js";
@@ -48,6 +49,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   const backends = await openBackends(loaded, opts);
   let result: ReturnType<typeof reconcile>;
   let directoryObjects: number | null;
+  let directoryRead: ReadTally | null;
   try {
     const observed = await readObserved(
       backends.directory,
@@ -57,6 +59,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       contactsScope(loaded),
     );
     directoryObjects = observed.directory ? observed.directory.length : null;
+    directoryRead = observed.directoryRead;
     const { directory, tenant } = backends;
     const fingerprints: Fingerprinter = {
       // Reconcile only sees AD objects that this directory returned.
@@ -90,7 +93,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   });
   return {
     plan,
-    trips: checkGuards(plan, safetySettings(loaded), { directoryObjects }),
+    trips: checkGuards(plan, safetySettings(loaded), { directoryObjects, directoryRead }),
     observation: {
       recipients: result.recipients,
       judge: coverageJudge(policy, now, cache),

@@ -1,6 +1,12 @@
 // Reading the observed state: the directory and the tenant at once, each streamed, with a count
 // for the progress display.
-import type { Directory, DirectoryRecipient, DirectoryScope } from "../directory/types.js";
+import {
+  type Directory,
+  type DirectoryRecipient,
+  type DirectoryScope,
+  emptyTally,
+  type ReadTally,
+} from "../directory/types.js";
 import type { ObservedState } from "../reconcile/observed.js";
 import type { CloudUser, ExchangeRecipient, Tenant } from "../tenant/types.js";
 
@@ -17,11 +23,12 @@ export async function readObserved(
   progress?: ReadProgress,
   /** Where AD partner contacts live (settings.ts `contactsScope`); undefined reads none. */
   contactsScope?: DirectoryScope,
-): Promise<ObservedState> {
+): Promise<ObservedState & { readonly directoryRead: ReadTally | null }> {
   const ad: DirectoryRecipient[] = [];
   const contacts: DirectoryRecipient[] = [];
   const users: CloudUser[] = [];
   const recipients: ExchangeRecipient[] = [];
+  const tally = emptyTally();
   const tick = () =>
     progress?.({
       directory: ad.length + contacts.length,
@@ -37,13 +44,18 @@ export async function readObserved(
   // A directory may be configured only for partner contacts (cloud-only users, AD contacts).
   const usersInAd = directory !== undefined && (scope.ous.length > 0 || scope.groups.length > 0);
   await Promise.all([
-    usersInAd ? drain(directory.readRecipients(scope), ad) : Promise.resolve(),
+    usersInAd ? drain(directory.readRecipients(scope, tally), ad) : Promise.resolve(),
     directory && contactsScope ? drain(directory.readRecipients(contactsScope), contacts) : Promise.resolve(),
     drain(tenant.readUsers(), users),
     drain(tenant.readRecipients(), recipients),
   ]);
   tick();
-  const observed = { directory: usersInAd ? ad : null, cloudUsers: users, exchange: recipients };
+  const observed = {
+    directory: usersInAd ? ad : null,
+    cloudUsers: users,
+    exchange: recipients,
+    directoryRead: usersInAd ? tally : null,
+  };
   if (contactsScope === undefined) return observed;
   // The OU may hold users too (and the scope contacts): only contacts are partners.
   return { ...observed, adContacts: directory ? contacts.filter((c) => c.kind === "contact") : null };

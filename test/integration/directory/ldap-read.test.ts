@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LdapDirectory } from "../../../src/directory/ldap-directory.js";
 import { openDirectory } from "../../../src/directory/open.js";
+import { emptyTally } from "../../../src/directory/types.js";
 import { directoryConfig, sambaEnv } from "../../ad/env.js";
 import { PAGING_USERS, type Seeded, seedDirectory } from "./fixture.js";
 import { defineReadTests, readAll, scopeOf } from "./read-suite.js";
@@ -34,6 +35,22 @@ describe("LDAP directory: reads against Samba AD", () => {
     seeded: () => seeded,
     directory: () => directory,
     consistencyDirectory: () => consistency,
+  });
+
+  it("counts only what the server returned: OU and object class are the searches' own filters", async () => {
+    const tally = emptyTally();
+    for await (const _ of directory.readRecipients(
+      scopeOf({ ous: [{ dn: seeded.ou.staff, scope: "one-level" }] }),
+      tally,
+    ));
+    expect(tally).toEqual({
+      read: 4,
+      outOfScope: 0,
+      objectClass: 0,
+      disabled: 1,
+      notIncluded: 0,
+      excluded: 0,
+    });
   });
 
   it("pages at 1,000 entries: the paging scope takes two pages", async () => {

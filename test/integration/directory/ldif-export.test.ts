@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LdifDirectory } from "../../../src/directory/ldif-directory.js";
 import { openDirectory } from "../../../src/directory/open.js";
+import { emptyTally } from "../../../src/directory/types.js";
 import { sambaFacts } from "../../ad/env.js";
 import { fakeDer } from "../../ad/seed.js";
 import { type Seeded, seedDirectory } from "./fixture.js";
@@ -75,6 +76,19 @@ describe("LDIF directory: reads of an ldapsearch export of the Samba tree", () =
     seeded: () => seeded,
     directory: () => directory,
     consistencyDirectory: () => consistency,
+  });
+
+  it("counts every record of the file: outside the scope, not a recipient, filtered", async () => {
+    const tally = emptyTally();
+    for await (const _ of directory.readRecipients(
+      scopeOf({ ous: [{ dn: seeded.ou.staff, scope: "one-level" }] }),
+      tally,
+    ));
+    // The computer PC1 and OU=Sub sit directly under OU=Staff; the paging users are elsewhere.
+    expect(tally.objectClass).toBe(2);
+    expect(tally.disabled).toBe(1);
+    expect(tally.outOfScope).toBeGreaterThan(1000);
+    expect(tally.read).toBe(tally.outOfScope + tally.objectClass + tally.disabled + 3);
   });
 });
 

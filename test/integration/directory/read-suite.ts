@@ -4,7 +4,12 @@ import { execFileSync } from "node:child_process";
 import { expect, it } from "vitest";
 import { sameDn } from "../../../src/directory/dn.js";
 import { guidFromText } from "../../../src/directory/guid.js";
-import type { Directory, DirectoryRecipient, DirectoryScope } from "../../../src/directory/types.js";
+import {
+  type Directory,
+  type DirectoryRecipient,
+  type DirectoryScope,
+  emptyTally,
+} from "../../../src/directory/types.js";
 import { sambaFacts } from "../../ad/env.js";
 import { PAGING_USERS, type Seeded } from "./fixture.js";
 
@@ -63,6 +68,23 @@ export function defineReadTests(ctx: ReadSuiteContext): void {
     expect(all.find((r) => r.sAMAccountName === "bob-dfx")?.disabled).toBe(true);
     expect(all.find((r) => r.sAMAccountName === "alice-dfx")?.disabled).toBe(false);
     expect(all.find((r) => r.mail === "partner@example.org")?.kind).toBe("contact");
+  });
+
+  it("counts what it read and what each filter removed (for the empty-directory guard)", async () => {
+    const { ou } = ctx.seeded();
+    const tally = emptyTally();
+    const scope = scopeOf({
+      ous: [{ dn: ou.staff, scope: "one-level" }],
+      exclude: [{ attribute: "sAMAccountName", match: "alice-*" }],
+    });
+    const found: DirectoryRecipient[] = [];
+    for await (const r of ctx.directory().readRecipients(scope, tally)) found.push(r);
+    expect(names(ctx.seeded(), found)).toEqual(["contact", "juergen"]);
+    expect(tally).toMatchObject({ disabled: 1, excluded: 1, notIncluded: 0 });
+    // Read, less what scope and object class took: alice, bob, jürgen and the contact. (The LDAP
+    // server leaves the computer and other OUs out; the LDIF backend sees and counts them.)
+    expect(tally.read - tally.outOfScope - tally.objectClass).toBe(4);
+    expect(tally.read).toBeGreaterThanOrEqual(4);
   });
 
   it("reads members of a group, directly or through nested groups", async () => {
