@@ -98,6 +98,10 @@ describe("apply against a hostile Exchange Online", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Apply stopped: \d applied, 0 stale, 1 failed(, \d skipped)?\./);
     expect(r.stderr).toMatch(/failed: exchange:mailbox\/cy@contoso\.com userCertificate publish/);
+    // One line per recipient, with the reason, before the summary; skipped ones say why too.
+    expect(r.stdout).toMatch(/^failed +exchange:mailbox\/cy@contoso\.com: .+ \(1 change not applied\)\n/m);
+    for (const line of r.stdout.split("\n").filter((l) => l.startsWith("skipped")))
+      expect(line).toMatch(/^skipped +exchange:mailbox\/\S+: apply stopped before this object: /);
     expect(r.stderr).toMatch(/Error: /);
     // Whatever was written before the stop stays written; nothing was written for cy.
     expect(published("cy")).toBe(0);

@@ -276,6 +276,12 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect(r.stderr).toMatch(
       new RegExp(`stale: ad:user/${mail("dave").replace(/\./g, "\\.")} userCertificate remove`),
     );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^stale +ad:user/${mail("dave").replace(/\./g, "\\.")}: .+ \\(1 change not applied\\)$`,
+        "m",
+      ),
+    );
 
     expect((await readAd("alice")).values.userCertificate.map(hex)).toEqual([
       hex(certs.aliceValid as Uint8Array),

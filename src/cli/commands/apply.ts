@@ -123,7 +123,7 @@ export const applyCommand: CommandFactory = (ctx) =>
             onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
           }).finally(() => p.done())
         : { outcomes: [], stoppedBy: undefined, saveError: undefined };
-      if (hasChanges(plan)) printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
+      if (hasChanges(plan)) await printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
       if (saveError !== undefined) {
         // No audit record: it would claim writes that may not have reached the files.
         o.err(
@@ -184,7 +184,35 @@ async function planAndConfirm(
   return plan;
 }
 
-function printOutcomes(o: Output, plan: Plan, outcomes: readonly ChangeOutcome[], stopped: boolean): void {
+/** `applied` is the longest word but one; `unconfirmed` sets the column. */
+const OUTCOME_WIDTH = "unconfirmed".length;
+
+async function printOutcomes(
+  o: Output,
+  plan: Plan,
+  outcomes: readonly ChangeOutcome[],
+  stopped: boolean,
+): Promise<void> {
+  const [{ recipientResults }, { oneLine }] = await Promise.all([
+    import("../../apply/results.js"),
+    import("../../plan/render/describe.js"),
+  ]);
+  // One line per recipient on stdout, then the summary; the changes not applied follow on stderr.
+  o.out("");
+  for (const r of recipientResults(plan, outcomes)) {
+    const word = r.outcome.padEnd(OUTCOME_WIDTH);
+    if (r.outcome === "applied") {
+      const what = [
+        ...(r.published > 0 ? [`${r.published} published`] : []),
+        ...(r.removed > 0 ? [`${r.removed} removed`] : []),
+      ].join(", ");
+      o.out(`${o.color.green(word)} ${oneLine(r.address)}: ${what}`);
+    } else {
+      const paint = r.outcome === "failed" ? o.color.red : o.color.yellow;
+      const n = `${r.notApplied} change${r.notApplied === 1 ? "" : "s"} not applied`;
+      o.out(`${paint(word)} ${oneLine(r.address)}: ${oneLine(r.message)} (${n})`);
+    }
+  }
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
   const counts = { applied: 0, unconfirmed: 0, stale: 0, failed: 0, skipped: 0 };
   for (const x of outcomes) {
