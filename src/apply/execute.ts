@@ -26,6 +26,10 @@ export interface ExecuteOptions {
   /** Objects written at once. */
   readonly concurrency: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Before an object's write, with its changes (the audit journal records them). */
+  readonly onStart?: (changes: readonly PlannedChange[]) => void;
+  /** After an object's write, with what became of its changes, before the next one starts. */
+  readonly onOutcomes?: (outcomes: readonly ChangeOutcome[]) => void;
 }
 
 export interface ExecuteResult {
@@ -55,14 +59,16 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
       const object = objects[next++] as PlanObject;
       const changes = byAddress.get(object.address) ?? [];
       let result: WriteResult;
+      opts.onStart?.(changes);
       try {
         result = await writeObject(object, changes, opts);
       } catch (e) {
         stoppedBy ??= e;
         result = { ok: false, reason: "error", message: e instanceof Error ? e.message : String(e) };
       }
+      const these: ChangeOutcome[] = [];
       for (const c of changes) {
-        outcomes.push(
+        these.push(
           result.ok
             ? { changeId: c.id, outcome: "applied" }
             : {
@@ -73,6 +79,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
               },
         );
       }
+      outcomes.push(...these);
+      opts.onOutcomes?.(these);
       opts.onProgress?.(++done, objects.length);
     }
   };

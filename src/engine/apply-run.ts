@@ -7,6 +7,7 @@ import { type ExecuteResult, executePlan } from "../apply/execute.js";
 import type { GuardTrip } from "../apply/guards.js";
 import type { LoadedConfig } from "../config/load.js";
 import { SmimesyncError } from "../errors.js";
+import type { ChangeOutcome } from "../gitops/audit-record.js";
 import {
   type ApprovalVerdict,
   assertBinding,
@@ -142,6 +143,26 @@ export function changeLine(c: PlannedChange, policyTime: string): string {
 
 export interface ApplyOptions extends BackendOptions {
   readonly onProgress?: (done: number, total: number) => void;
+  /** The audit journal, told of each write before and after it. */
+  readonly journal?: {
+    started(changeIds: readonly string[]): void;
+    finished(outcomes: readonly ChangeOutcome[]): void;
+  };
+}
+
+/**
+ * Test hook of the kill -9 loop (test/chaos/kill-apply.test.ts), inert unless the variable is set:
+ * `SMIMESYNC_TEST_KILL_AFTER_WRITES=N` kills the process with SIGKILL right after the N-th object's
+ * write returns, before its outcome is journaled (the worst moment), so kill points are chosen
+ * deterministically. Documented in the README's Reliability section.
+ */
+export function killAfterWrites(env: NodeJS.ProcessEnv): (() => void) | undefined {
+  const raw = env.SMIMESYNC_TEST_KILL_AFTER_WRITES;
+  if (raw === undefined || !/^[1-9]\d{0,6}$/.test(raw)) return undefined;
+  let left = Number(raw);
+  return () => {
+    if (--left === 0) process.kill(process.pid, "SIGKILL");
+  };
 }
 
 export interface ApplyResult extends ExecuteResult {
@@ -159,6 +180,8 @@ export async function executeApply(
   opts: ApplyOptions,
 ): Promise<ApplyResult> {
   const backends = await openBackends(loaded, opts);
+  const journal = opts.journal;
+  const kill = killAfterWrites(opts.env);
   let result: ExecuteResult;
   try {
     result = await executePlan(plan, {
@@ -166,6 +189,15 @@ export async function executeApply(
       tenant: backends.tenant,
       concurrency: loaded.config.tenant.concurrency ?? 4,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(journal ? { onStart: (changes) => journal.started(changes.map((c) => c.id)) } : {}),
+      ...(journal || kill
+        ? {
+            onOutcomes: (outcomes) => {
+              kill?.();
+              journal?.finished(outcomes);
+            },
+          }
+        : {}),
     });
   } catch (e) {
     await backends.close().catch(() => undefined);

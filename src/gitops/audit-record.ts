@@ -11,6 +11,11 @@ export const AUDIT_FORMAT_VERSION = 1;
 
 export const CHANGE_OUTCOMES = ["applied", "unconfirmed", "stale", "failed", "skipped"] as const;
 export type ChangeOutcomeKind = (typeof CHANGE_OUTCOMES)[number];
+/**
+ * What a record may say of a change: apply's outcomes, plus `unknown` for a change an interrupted
+ * apply was writing when it stopped (only a record completed from its journal holds it).
+ */
+export type AuditOutcomeKind = ChangeOutcomeKind | "unknown";
 
 /**
  * What apply reports for each planned change. `message` says why a change was not applied (the
@@ -36,7 +41,7 @@ export interface AuditCertificate {
 
 export interface AuditChange {
   readonly changeId: string;
-  readonly outcome: ChangeOutcomeKind;
+  readonly outcome: AuditOutcomeKind;
   readonly message: string | null;
   readonly address: string;
   readonly authority: Authority;
@@ -112,8 +117,18 @@ export interface AuditRecord {
     readonly stale: number;
     readonly failed: number;
     readonly skipped: number;
+    /** Changes an interrupted apply was writing when it stopped (only when there are some). */
+    readonly unknown?: number;
   };
   readonly changes: readonly AuditChange[];
+  /** Set when a later run completed this record from an interrupted apply's journal. */
+  readonly interrupted?: AuditInterrupted;
+}
+
+export interface AuditInterrupted {
+  readonly completedAt: string;
+  readonly unknown: number;
+  readonly message: string;
 }
 
 export interface AuditInput {
@@ -145,8 +160,6 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
   const changes = plan.changes.map((c) =>
     auditChange(c, byId.get(c.id), mailOf.get(c.address) ?? null, input.approvedBy?.get(c.id)),
   );
-  const count = (pred: (c: AuditChange) => boolean) => changes.filter(pred).length;
-  const unconfirmed = count((c) => c.outcome === "unconfirmed");
   const gh = input.github;
   return {
     formatVersion: AUDIT_FORMAT_VERSION,
@@ -175,16 +188,25 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
           sha: gh.sha,
         }
       : null,
-    summary: {
-      published: count((c) => c.outcome === "applied" && c.action === "publish"),
-      removed: count((c) => c.outcome === "applied" && c.action === "remove"),
-      // Only when there are some: records of applies without warnings keep their shape.
-      ...(unconfirmed > 0 ? { unconfirmed } : {}),
-      stale: count((c) => c.outcome === "stale"),
-      failed: count((c) => c.outcome === "failed"),
-      skipped: count((c) => c.outcome === "skipped"),
-    },
+    summary: summarize(changes),
     changes,
+  };
+}
+
+/** The record's summary: counts by outcome (unconfirmed and unknown only when there are some). */
+export function summarize(changes: readonly AuditChange[]): AuditRecord["summary"] {
+  const count = (pred: (c: AuditChange) => boolean) => changes.filter(pred).length;
+  const unconfirmed = count((c) => c.outcome === "unconfirmed");
+  const unknown = count((c) => c.outcome === "unknown");
+  return {
+    published: count((c) => c.outcome === "applied" && c.action === "publish"),
+    removed: count((c) => c.outcome === "applied" && c.action === "remove"),
+    // Only when there are some: records of applies without warnings keep their shape.
+    ...(unconfirmed > 0 ? { unconfirmed } : {}),
+    stale: count((c) => c.outcome === "stale"),
+    failed: count((c) => c.outcome === "failed"),
+    skipped: count((c) => c.outcome === "skipped"),
+    ...(unknown > 0 ? { unknown } : {}),
   };
 }
 
@@ -235,6 +257,7 @@ export function auditCommitMessage(r: AuditRecord): string {
   if (s.stale > 0) counts.push(`${s.stale} stale`);
   if (s.failed > 0) counts.push(`${s.failed} failed`);
   if (s.skipped > 0) counts.push(`${s.skipped} skipped`);
+  if (r.interrupted) counts.unshift(`interrupted apply, outcomes unknown for ${r.interrupted.unknown}`);
   const where = [`plan ${shortId(r.plan.id)}`];
   const prs = approvalPullRequests(r);
   if (prs.length > 0) where.push(`PR${prs.length > 1 ? "s" : ""} ${prs.map((n) => `#${n}`).join(", ")}`);

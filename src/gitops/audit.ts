@@ -67,6 +67,10 @@ export interface RecordApplyInput {
   readonly push?: boolean;
   /** Defaults to `origin`. */
   readonly remote?: string;
+  /** Repository-relative path chosen when the journal was started (see audit-journal.ts). */
+  readonly path?: string;
+  /** The run's journal: removed once the record is committed. */
+  readonly journal?: { remove(): Promise<void> };
 }
 
 export interface RecordApplyResult {
@@ -103,16 +107,37 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
     github: githubRun(input.env),
     headCommit: await resolveCommit(git, "HEAD"),
   });
-  const path = uniquePath(root, auditRecordPath(appliedAt, input.plan.id));
+  // The journal's path when apply kept one (chosen before the first write), else a fresh one.
+  const path = input.path ?? uniquePath(root, auditRecordPath(appliedAt, input.plan.id));
   await mkdir(join(root, path, ".."), { recursive: true });
-  await writeFile(join(root, path), `${JSON.stringify(record, null, 2)}\n`, { flag: "wx" });
-
+  await writeFile(join(root, path), `${JSON.stringify(record, null, 2)}\n`, {
+    flag: input.path ? "w" : "wx",
+  });
   const message = auditCommitMessage(record);
   const identity = await identityArgs(git, input.env);
+  await commitRecordFile(git, identity, path, message);
+  const commit = (await resolveCommit(git, "HEAD")) as string;
+  await input.journal?.remove();
+  let pushed = false;
+  if (input.push) {
+    await pushWithRetry(git, identity, input.remote ?? "origin", await currentBranch(git, input.env));
+    pushed = true;
+  }
+  return { record, path, commit, message, pushed };
+}
+
+/**
+ * Commits one record file alone. `commit -- <path>` commits only the record even when the operator
+ * has other changes staged. The message goes through a file (`-F`), never the argument list: its
+ * size is not bounded by the OS's argument limit (E2BIG), whatever the size of the apply.
+ */
+export async function commitRecordFile(
+  git: SimpleGit,
+  identity: readonly string[],
+  path: string,
+  message: string,
+): Promise<void> {
   await git.raw(["add", "--", path]);
-  // `commit -- <path>` commits only the record even when the operator has other changes staged.
-  // The message goes through a file (`-F`), never the argument list: its size is not bounded by
-  // the OS's argument limit (E2BIG), whatever the size of the apply.
   const messageFile = await gitPath(git, "SMIMESYNC_AUDIT_MSG");
   await writeFile(messageFile, message);
   try {
@@ -120,13 +145,6 @@ export async function recordApply(input: RecordApplyInput): Promise<RecordApplyR
   } finally {
     await rm(messageFile, { force: true });
   }
-  const commit = (await resolveCommit(git, "HEAD")) as string;
-  let pushed = false;
-  if (input.push) {
-    await pushWithRetry(git, identity, input.remote ?? "origin", await currentBranch(git, input.env));
-    pushed = true;
-  }
-  return { record, path, commit, message, pushed };
 }
 
 /** A path inside the repository's git directory (`git rev-parse --git-path`), absolute. */
@@ -155,7 +173,7 @@ export async function assertAuditCommittable(repoDir: string): Promise<void> {
   }
 }
 
-function uniquePath(root: string, path: string): string {
+export function uniquePath(root: string, path: string): string {
   if (!existsSync(join(root, path))) return path;
   for (let i = 2; ; i++) {
     const candidate = path.replace(/\.json$/, `-${i}.json`);
@@ -168,7 +186,7 @@ function uniquePath(root: string, path: string): string {
  * github-actions bot in Actions, as `-c` options so that nothing else of the environment changes.
  * Elsewhere a missing identity is the operator's to set.
  */
-async function identityArgs(git: SimpleGit, env: NodeJS.ProcessEnv): Promise<string[]> {
+export async function identityArgs(git: SimpleGit, env: NodeJS.ProcessEnv): Promise<string[]> {
   const { name, email } = await gitIdentity(git);
   if (name && email) return [];
   if (env.GITHUB_ACTIONS === "true") {

@@ -56,12 +56,14 @@ export const applyCommand: CommandFactory = (ctx) =>
         { loadConfig },
         { approvalInputs, changeLine, checkApproved, executeApply, loadApprovals, refuseTrips },
         { assertAuditCommittable, recordApply },
+        { AuditJournal, recoverJournals, recoveredLine },
         { repoRoot },
         { planIntegrity },
       ] = await Promise.all([
         import("../../config/load.js"),
         import("../../engine/apply-run.js"),
         import("../../gitops/audit.js"),
+        import("../../gitops/audit-journal.js"),
         import("../../gitops/git.js"),
         import("../../plan/plan-file.js"),
       ]);
@@ -69,7 +71,12 @@ export const applyCommand: CommandFactory = (ctx) =>
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       // A repository that cannot take the audit commit is refused before anything is written.
-      if (opts.audit) await assertAuditCommittable(loaded.baseDir);
+      if (opts.audit) {
+        await assertAuditCommittable(loaded.baseDir);
+        // An interrupted apply's journal is completed and committed before anything new is written.
+        for (const r of await recoverJournals(loaded.baseDir, ctx.env))
+          o.err(o.color.yellow(recoveredLine(r)));
+      }
       let plan: Plan;
       let approval: AuditApproval;
       let approvedBy: Map<string, string[]> | undefined;
@@ -115,13 +122,32 @@ export const applyCommand: CommandFactory = (ctx) =>
         if (approval.kind !== "plan-files") return;
       }
 
+      const planHash = planIntegrity(plan).hash;
+      // The record of what is about to be written is on disk before the first write.
+      const journal =
+        opts.audit && hasChanges(plan)
+          ? await AuditJournal.begin({
+              repoDir: loaded.baseDir,
+              plan,
+              planHash,
+              approval,
+              ...(approvedBy ? { approvedBy } : {}),
+              env: ctx.env,
+            })
+          : undefined;
       const p = progress(o);
       const { outcomes, stoppedBy, saveError } = hasChanges(plan)
         ? await executeApply(loaded, plan, {
             env: ctx.env,
+            ...(journal ? { journal } : {}),
             ...backendsWithNotices(ctx, o),
             onProgress: (done, total) => p.update(`Applying… ${done}/${total} recipients`),
-          }).finally(() => p.done())
+          })
+            .catch((e: unknown) => {
+              journal?.close();
+              throw e;
+            })
+            .finally(() => p.done())
         : { outcomes: [], stoppedBy: undefined, saveError: undefined };
       if (hasChanges(plan)) await printOutcomes(o, plan, outcomes, stoppedBy !== undefined);
       if (saveError !== undefined) {
@@ -129,6 +155,12 @@ export const applyCommand: CommandFactory = (ctx) =>
         o.err(
           o.color.red("The last writes could not be saved; run `smimesync plan` to see what the files hold."),
         );
+        if (journal) {
+          journal.close();
+          o.err(
+            `The journal ${journal.file} stays: the next plan or apply commits its record as interrupted.`,
+          );
+        }
         throw saveError;
       }
 
@@ -136,8 +168,9 @@ export const applyCommand: CommandFactory = (ctx) =>
         const recorded = await recordApply({
           repoDir: loaded.baseDir,
           plan,
-          planHash: planIntegrity(plan).hash,
+          planHash,
           outcomes,
+          ...(journal ? { path: journal.recordPath, journal } : {}),
           approval,
           ...(approvedBy ? { approvedBy } : {}),
           env: ctx.env,

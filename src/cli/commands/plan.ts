@@ -4,10 +4,25 @@ import { DEFAULT_CONFIG_FILE } from "../../config/default-file.js";
 import { PLAN_FORMATS, type PlanFormat } from "../../plan/render/formats.js";
 import { hasChanges } from "../../plan/types.js";
 import { configOption } from "../config-option.js";
-import type { CommandFactory } from "../context.js";
+import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import type { Output } from "../output.js";
 import { printDiagnostics } from "../report-error.js";
 import { planWithProgress, printGuardTrips } from "./shared.js";
+
+/**
+ * An interrupted apply's journal is committed as its audit record by the next run: a plan too,
+ * since after a kill the operator plans first. A failure here is a warning (plan writes nothing).
+ */
+async function commitLeftoverJournals(ctx: CliContext, o: Output, baseDir: string): Promise<void> {
+  const { recoverJournals, recoveredLine } = await import("../../gitops/audit-journal.js");
+  try {
+    for (const r of await recoverJournals(baseDir, ctx.env)) o.err(o.color.yellow(recoveredLine(r)));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    o.err(o.color.yellow(`warning: ${message}`));
+  }
+}
 
 interface PlanOptions {
   config: string;
@@ -40,6 +55,7 @@ export const planCommand: CommandFactory = (ctx) =>
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
+      await commitLeftoverJournals(ctx, o, loaded.baseDir);
       const { plan, trips, observation } = await planWithProgress(ctx, o, loaded);
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
       const coverage =

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import * as core from "@actions/core";
 import { lastAppliedCommit, queryAudit } from "../audit-query.js";
-import type { ChangeOutcomeKind } from "../audit-record.js";
+import type { AuditOutcomeKind } from "../audit-record.js";
 import { call } from "../comments.js";
 import { gitAt, isAncestor, repoRoot, resolveCommit } from "../git.js";
 import { downloadPlanArtifact } from "./artifacts.js";
@@ -201,7 +201,7 @@ async function approvalOf(ctx: ActionContext, pull: MergedPull): Promise<Approva
   return { pull, runId: run.id, planFile: join(got.dir, "plan.json") };
 }
 
-const OUTCOME_ORDER: readonly ChangeOutcomeKind[] = ["applied", "stale", "failed", "skipped"];
+const OUTCOME_ORDER: readonly AuditOutcomeKind[] = ["applied", "stale", "failed", "skipped"];
 
 async function resultMarkdown(
   ctx: ActionContext,
@@ -213,17 +213,17 @@ async function resultMarkdown(
 ): Promise<string> {
   const { entries } = await queryAudit(root, {});
   const mine = entries.filter((e) => e.commit === auditCommit);
-  const byRecipient = new Map<string, Map<ChangeOutcomeKind, number>>();
-  const totals = new Map<ChangeOutcomeKind, number>();
+  const byRecipient = new Map<string, Map<AuditOutcomeKind, number>>();
+  const totals = new Map<AuditOutcomeKind, number>();
   for (const e of mine) {
     const who = e.change.mail ?? e.change.address;
-    const m = byRecipient.get(who) ?? new Map<ChangeOutcomeKind, number>();
+    const m = byRecipient.get(who) ?? new Map<AuditOutcomeKind, number>();
     m.set(e.change.outcome, (m.get(e.change.outcome) ?? 0) + 1);
     byRecipient.set(who, m);
     totals.set(e.change.outcome, (totals.get(e.change.outcome) ?? 0) + 1);
   }
   const commitUrl = `${ctx.run.serverUrl}/${ctx.run.repository}/commit/${auditCommit}`;
-  const count = (m: Map<ChangeOutcomeKind, number>, k: ChangeOutcomeKind) => m.get(k) ?? 0;
+  const count = (m: Map<AuditOutcomeKind, number>, k: AuditOutcomeKind) => m.get(k) ?? 0;
   const lines = [
     `### smimesync apply for \`${key}\``,
     "",
