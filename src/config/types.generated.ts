@@ -87,6 +87,7 @@ export interface SmimesyncConfig {
   repository?: RepositoryConfig;
   policy: PolicyConfig;
   safety?: SafetyConfig;
+  reconcile?: ReconcileConfig;
 }
 export interface Directory {
   /**
@@ -341,4 +342,33 @@ export interface SafetyConfig {
    * Accept a scope that selects no user (normally a sign of a wrong OU or an LDAP problem).
    */
   allowEmptyScope?: boolean;
+}
+/**
+ * What a scheduled run (`smimesync apply --unattended`, the action's `auto-apply`) may write without a reviewed pull request.
+ */
+export interface ReconcileConfig {
+  /**
+   * Change reasons an unattended apply writes, e.g. `[derived-pkcs7, expired]`; every other change waits for a pull request. Empty (the default): nothing is applied unattended.
+   */
+  autoApply?: (
+    | "declared-in-repo"
+    | "derived-pkcs7"
+    | "from-other-attribute"
+    | "normalized-der"
+    | "malformed"
+    | "expired"
+    | "not-yet-valid"
+    | "no-email-protection-eku"
+    | "key-usage-unfit"
+    | "weak-key"
+    | "weak-signature"
+    | "untrusted-issuer"
+    | "chain-too-complex"
+    | "revoked"
+    | "email-mismatch"
+    | "duplicate"
+    | "superseded"
+    | "over-limit"
+    | "private-key"
+  )[];
 }

@@ -106,6 +106,34 @@ describe("the bundled action, when things go wrong", () => {
     expect(apply.log).not.toMatch(/APPLY_UNAPPROVED|not shown in an approved plan/);
   });
 
+  it("applies unattended only the reasons reconcile.autoApply lists, and reports it", LONG, async () => {
+    // Only the PKCS#7 built from Grace's newly declared certificate may go unattended; the
+    // declared certificate itself waits for review.
+    const pr = await w.openPull(
+      "Declare Grace's certificate; let the schedule derive PKCS#7",
+      (c) => `${declare(c, DECLARE.grace).trimEnd()}\n\nreconcile:\n  autoApply: [derived-pkcs7]\n`,
+    );
+    await w.merge(pr.number);
+    const before = ldif();
+    const run = await w.reconcileJob({ "auto-apply": "true" });
+    expect(run.code, run.log).toBe(0);
+    expect(run.log).toMatch(/smimesync apply --unattended/);
+    expect(run.log).toMatch(/waits for a pull request \(declared-in-repo is not in reconcile\.autoApply\)/);
+    expect(run.summary).toMatch(
+      /#### Unattended apply \(reconcile\.autoApply\)\n\nApply complete: 1 applied, 0 stale, 0 failed\./,
+    );
+    expect(ldif()).not.toBe(before);
+    // The declared certificate is still planned: the issue stays open.
+    const issue = w.gh.issues.get(Number(run.outputs["issue-number"]));
+    expect(issue?.state).toBe("open");
+    expect(issue?.body).toContain("#### Unattended apply (reconcile.autoApply)");
+    const again = await w.reconcileJob({ "auto-apply": "true" });
+    expect(again.code, again.log).toBe(0);
+    expect(again.summary).toContain(
+      "Nothing to apply unattended: every planned change waits for a pull request.",
+    );
+  });
+
   it(
     "keeps one tracking issue: opened on changes or drift, updated in place, closed when clean",
     LONG,

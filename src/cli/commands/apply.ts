@@ -16,6 +16,7 @@ interface ApplyOptions {
   config: string;
   approvalPr?: string[];
   autoApprove?: boolean;
+  unattended?: boolean;
   audit: boolean;
   push?: boolean;
 }
@@ -36,6 +37,10 @@ export const applyCommand: CommandFactory = (ctx) =>
     )
     .option("--auto-approve", "without a plan file: apply without asking (CI)")
     .option(
+      "--unattended",
+      "without a plan file: plan and write only the changes whose reason `reconcile.autoApply` lists (a scheduled run); the rest waits for a pull request",
+    )
+    .option(
       "--no-audit",
       "do not write and commit an audit record (one is written when the config is in git)",
     )
@@ -49,6 +54,9 @@ export const applyCommand: CommandFactory = (ctx) =>
         "(same recipient, attribute, action and value); otherwise it lists the others and writes nothing.\n" +
         "Approved changes no longer planned are reported, not written. The safety guards are checked\n" +
         "again. Each object is then re-read; one that changed since is skipped and reported as stale.\n" +
+        "With --unattended no plan file is taken: apply plans, writes only the changes whose reason the\n" +
+        "config lists under reconcile.autoApply (same guards, same audit commit, recorded as unattended)\n" +
+        "and reports the others, which wait for a reviewed pull request.\n" +
         "Exit 0 when every change applied, 1 otherwise.",
     )
     .action(async (files: string[], opts: ApplyOptions) => {
@@ -80,7 +88,19 @@ export const applyCommand: CommandFactory = (ctx) =>
       let plan: Plan;
       let approval: AuditApproval;
       let approvedBy: Map<string, string[]> | undefined;
-      if (files.length > 0) {
+      if (opts.unattended && (files.length > 0 || opts.autoApprove)) {
+        throw new SmimesyncError(
+          "USAGE",
+          `--unattended takes no ${files.length > 0 ? "plan file" : "--auto-approve"}: what it writes is decided by reconcile.autoApply`,
+          { hint: "Run `smimesync apply --unattended` alone, or apply reviewed plan files without it." },
+        );
+      }
+      if (opts.unattended) {
+        const unattended = await planUnattended(ctx, o, loaded);
+        if (unattended === undefined) return;
+        plan = unattended.plan;
+        approval = unattended.approval;
+      } else if (files.length > 0) {
         // Every plan file is verified before anything is read from the directories.
         const inputs = approvalInputs(ctx.cwd, files, opts.approvalPr ?? []);
         const { approvals, notes } = await loadApprovals(loaded, inputs, ctx.env);
@@ -184,6 +204,59 @@ export const applyCommand: CommandFactory = (ctx) =>
       if (stoppedBy !== undefined) throw stoppedBy;
       ctx.setExitCode(outcomes.every((x) => x.outcome === "applied") ? EXIT_OK : EXIT_ERROR);
     });
+
+/** Changes listed in a report before "... and N more". */
+const LISTED = 20;
+
+/**
+ * `--unattended`: plan now and keep only the changes of the reasons `reconcile.autoApply` lists.
+ * Undefined when nothing may be written (said, exit 0).
+ */
+async function planUnattended(
+  ctx: CliContext,
+  o: Output,
+  loaded: LoadedConfig,
+): Promise<{ plan: Plan; approval: AuditApproval } | undefined> {
+  const reasons = loaded.config.reconcile?.autoApply ?? [];
+  if (reasons.length === 0) {
+    throw new SmimesyncError(
+      "USAGE",
+      "reconcile.autoApply lists no change reason: an unattended apply may write nothing",
+      {
+        hint: "List in smimesync.yaml what a scheduled run may apply without review, e.g. `reconcile: { autoApply: [derived-pkcs7, expired] }`; everything else goes through a pull request.",
+      },
+    );
+  }
+  const [{ changeLine, refuseTrips }, { selectUnattended }] = await Promise.all([
+    import("../../engine/apply-run.js"),
+    import("../../apply/unattended.js"),
+  ]);
+  const planned = await planWithProgress(ctx, o, loaded);
+  refuseTrips(planned.trips);
+  const pick = selectUnattended(planned.plan, reasons);
+  const waiting = [
+    ...pick.notListed.map((c) => ({ c, why: `${c.reason} is not in reconcile.autoApply` })),
+    ...pick.heldBack.map((c) => ({ c, why: "a removal it needs here is not in reconcile.autoApply" })),
+  ];
+  for (const { c, why } of waiting.slice(0, LISTED)) {
+    o.err(`waits for a pull request (${why}): ${changeLine(c, planned.plan.policyTime)}`);
+  }
+  if (waiting.length > LISTED) o.err(`... and ${waiting.length - LISTED} more waiting for a pull request`);
+  const n = pick.plan.changes.length;
+  o.err(
+    `Unattended (reconcile.autoApply: ${reasons.join(", ")}): ${n} of ${planned.plan.changes.length} planned change${planned.plan.changes.length === 1 ? "" : "s"} may be written now; ${waiting.length} wait${waiting.length === 1 ? "s" : ""} for a pull request.`,
+  );
+  if (n === 0) {
+    o.out(
+      waiting.length > 0
+        ? "Nothing to apply unattended: every planned change waits for a pull request."
+        : "No changes. Nothing to apply.",
+    );
+    ctx.setExitCode(EXIT_OK);
+    return undefined;
+  }
+  return { plan: pick.plan, approval: { kind: "unattended", reasons } };
+}
 
 /** Without a plan file: plan now, show it, and ask (or take --auto-approve). */
 async function planAndConfirm(
