@@ -5,19 +5,32 @@ import "../src/certs/runtime.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { renderLdif } from "../src/demo/ldif-file.js";
-import type { AdUser, DemoOrganisation } from "../src/demo/organisation.js";
+import type { AdUser, CloudMailbox, DemoOrganisation } from "../src/demo/organisation.js";
 import { mailOf, OU } from "../src/demo/organisation.js";
 import { daysFrom, makeIssuingCa, makeRootCa, pem } from "../src/demo/pki.js";
 import { renderSnapshot } from "../src/demo/snapshot-file.js";
 import { fastIssuer } from "./fast-issue.js";
 
-async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisation; seconds: number }> {
+export interface OrganisationOptions {
+  /**
+   * Every k-th user is a cloud-only mailbox instead (its certificates are written to the tenant
+   * snapshot), and the config takes `scope.cloudOnly`; absent: every user is in AD.
+   */
+  readonly cloudOnlyEvery?: number;
+}
+
+async function organisation(
+  n: number,
+  NOW: Date,
+  opts: OrganisationOptions,
+): Promise<{ org: DemoOrganisation; seconds: number }> {
   const started = performance.now();
   const at = (d: number) => daysFrom(NOW, d);
   const root = await makeRootCa("CN=Bench Root CA", at(-3000), at(3000));
   const issuing = await makeIssuingCa(root, "CN=Bench Issuing CA", at(-2000), at(2000));
   const issuer = await fastIssuer(issuing);
   const users: AdUser[] = [];
+  const cloudMailboxes: CloudMailbox[] = [];
   for (let i = 0; i < n; i++) {
     const alias = `user${i}`;
     const issue = async (email: string, from: number, days: number) =>
@@ -36,6 +49,10 @@ async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisati
               ? []
               : [await issue(mailOf(alias), -(i % 300), 730)];
     const values = { userCertificate: certs, userSMIMECertificate: [] };
+    if (opts.cloudOnlyEvery !== undefined && i % opts.cloudOnlyEvery === opts.cloudOnlyEvery - 1) {
+      cloudMailboxes.push({ alias, givenName: "User", sn: String(i), values, story: "" });
+      continue;
+    }
     users.push({
       sam: alias,
       givenName: "User",
@@ -51,7 +68,7 @@ async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisati
   const org: DemoOrganisation = {
     now: NOW,
     users,
-    cloudMailboxes: [],
+    cloudMailboxes,
     declared: [],
     contacts: [],
     pki: {
@@ -63,14 +80,14 @@ async function organisation(n: number, NOW: Date): Promise<{ org: DemoOrganisati
   return { org, seconds: (performance.now() - started) / 1000 };
 }
 
-const CONFIG = `version: 1
+const config = (cloudOnly: boolean) => `version: 1
 directory:
   ldif: directory.ldif
 tenant:
   snapshot: tenant.json
 scope:
   ous:
-    - dn: ${OU.staff}
+    - dn: ${OU.staff}${cloudOnly ? "\n  cloudOnly: true" : ""}
 policy:
   trustAnchors: [pki/root.pem]
   intermediates: [pki/issuing.pem]
@@ -87,14 +104,19 @@ safety:
 `;
 
 /** Writes the organisation of `n` users into `dir`; returns the seconds it took to generate. */
-export async function writeOrganisation(dir: string, n: number, now: Date): Promise<number> {
-  const { org, seconds } = await organisation(n, now);
+export async function writeOrganisation(
+  dir: string,
+  n: number,
+  now: Date,
+  opts: OrganisationOptions = {},
+): Promise<number> {
+  const { org, seconds } = await organisation(n, now, opts);
   await mkdir(join(dir, "pki"), { recursive: true });
   await writeFile(join(dir, "directory.ldif"), renderLdif(org));
   await writeFile(join(dir, "tenant.json"), renderSnapshot(org));
   for (const f of [...org.pki.trustAnchors, ...org.pki.intermediates])
     await writeFile(join(dir, f.path), f.text);
-  await writeFile(join(dir, "smimesync.yaml"), CONFIG);
+  await writeFile(join(dir, "smimesync.yaml"), config(org.cloudMailboxes.length > 0));
   return seconds;
 }
 

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { resolveSecret } from "../config/secrets.js";
 import type { DirectoryConfig } from "../config/types.generated.js";
 import { SmimesyncError } from "../errors.js";
+import { testBatchOptions } from "../files/batched-file.js";
 import { readBoundedFile } from "../files/bounded-read.js";
 import type { SourceAnchorAttribute } from "./entry.js";
 import type { LdapOptions } from "./ldap-connection.js";
@@ -27,7 +28,11 @@ export async function openDirectory(
 ): Promise<Directory> {
   const sourceAnchor: SourceAnchorAttribute = config.sourceAnchor ?? "objectGUID";
   if (config.ldif !== undefined)
-    return LdifDirectory.open(resolve(context.baseDir, config.ldif), sourceAnchor);
+    return LdifDirectory.open(
+      resolve(context.baseDir, config.ldif),
+      sourceAnchor,
+      testBatchOptions(context.env),
+    );
   return LdapDirectory.open(await ldapOptions(config, context), context.ldapHooks ?? {});
 }
 

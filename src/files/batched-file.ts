@@ -68,6 +68,11 @@ export const DEFAULT_FLUSH: FlushPolicy = { objects: 500, ms: 2000, costFactor: 
 
 export interface BatchOptions {
   readonly flush?: Partial<FlushPolicy>;
+  /**
+   * Save after every write, before the write returns (the kill -9 loop's test hook, see
+   * `testBatchOptions`): a kill then lands between real saves, not before the first one.
+   */
+  readonly saveEachWrite?: boolean;
   /** How the file is replaced; tests wrap it to count saves. */
   readonly writeFile?: typeof writeFileAtomic;
 }
@@ -91,6 +96,7 @@ export class BatchedFile<D> {
   readonly #codec: DocumentCodec<D>;
   readonly #policy: FlushPolicy;
   readonly #writeFile: typeof writeFileAtomic;
+  readonly #saveEachWrite: boolean;
   #doc: D;
   #stamp: Stamp;
   #pending: PendingWrite<D>[] = [];
@@ -114,6 +120,7 @@ export class BatchedFile<D> {
     this.#stamp = stamp;
     this.#policy = { ...DEFAULT_FLUSH, ...options.flush };
     this.#writeFile = options.writeFile ?? writeFileAtomic;
+    this.#saveEachWrite = options.saveEachWrite === true;
   }
 
   static async open<D>(
@@ -147,6 +154,7 @@ export class BatchedFile<D> {
         await this.#save();
       }
       const result = task(this.#doc);
+      if (this.#saveEachWrite && this.#pending.length > 0) await this.#save();
       this.#arm();
       return result;
     });
@@ -325,6 +333,17 @@ export class BatchedFile<D> {
     const n = this.#pending.length;
     return `${n} write${n === 1 ? "" : "s"} reported applied since the last save`;
   }
+}
+
+/**
+ * Test hook of the kill -9 loop (test/chaos/kill-apply.test.ts), inert unless set: with
+ * `SMIMESYNC_TEST_SAVE_EACH_WRITE=1`, or while `SMIMESYNC_TEST_KILL_AFTER_WRITES` is set, the
+ * offline backends save after every write, so that a kill lands between real writes to the file
+ * (with batching, a kill before the first save would lose nothing only because nothing was saved).
+ */
+export function testBatchOptions(env: NodeJS.ProcessEnv): BatchOptions {
+  const on = env.SMIMESYNC_TEST_SAVE_EACH_WRITE === "1" || env.SMIMESYNC_TEST_KILL_AFTER_WRITES !== undefined;
+  return on ? { saveEachWrite: true } : {};
 }
 
 const statBig = (path: string) => statSync(path, { bigint: true });

@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import type { TenantConfig } from "../config/types.generated.js";
 import { SmimesyncError } from "../errors.js";
+import { testBatchOptions } from "../files/batched-file.js";
 import { createCredential } from "./auth/credential.js";
 import { tokenSource } from "./auth/token-source.js";
 import { CloudTenant } from "./cloud-tenant.js";
@@ -34,7 +35,8 @@ export interface OpenTenantOptions {
 const DEFAULT_CONCURRENCY = 4;
 
 export async function openTenant(config: TenantConfig, options: OpenTenantOptions): Promise<Tenant> {
-  if (config.snapshot !== undefined) return openSnapshotTenant(resolve(options.baseDir, config.snapshot));
+  if (config.snapshot !== undefined)
+    return openSnapshotTenant(resolve(options.baseDir, config.snapshot), testBatchOptions(options.env));
 
   const { tenantId, domain, auth } = config;
   if (!tenantId || !domain || !auth) {

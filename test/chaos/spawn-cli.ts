@@ -27,7 +27,12 @@ export function cliEntry(dir: string): string {
 export function spawnCli(
   entry: string,
   args: readonly string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  opts: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    /** A real SIGKILL `ms` after the child first prints `after` (the kill -9 loop's random kill points). */
+    kill?: { after: RegExp; ms: number };
+  },
 ): Promise<ChildRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ["--import", TSX, entry, ...args], {
@@ -37,13 +42,24 @@ export function spawnCli(
     });
     let stdout = "";
     let stderr = "";
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+      const kill = opts.kill;
+      if (kill === undefined || timer !== undefined || !kill.after.test(stdout + stderr)) return;
+      timer = setTimeout(() => child.kill("SIGKILL"), kill.ms);
+    };
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
+      watch();
     });
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
+      watch();
     });
     child.once("error", fail);
-    child.once("close", (code, signal) => done({ code, signal, stdout, stderr }));
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    });
   });
 }
