@@ -2,6 +2,7 @@
 // report its exit code. Commands never call process.exit, so they run unchanged inside tests.
 import type { Command } from "commander";
 import type { BackendOptions } from "../engine/backends.js";
+import type { WaitClock } from "../health/wait.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { Output } from "./output.js";
 
@@ -18,6 +19,8 @@ export interface CliContext {
 export interface EngineSeams {
   readonly backends?: Omit<BackendOptions, "env">;
   readonly now?: Date;
+  /** What `status --wait` sleeps and measures its timeout with. */
+  readonly waitClock?: WaitClock;
 }
 
 export type CommandFactory = (ctx: CliContext) => Command;

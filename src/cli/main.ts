@@ -10,6 +10,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { planCommand } from "./commands/plan.js";
 import { reportCommand } from "./commands/report.js";
 import { showCommand } from "./commands/show.js";
+import { statusCommand } from "./commands/status.js";
 import { validateCommand } from "./commands/validate.js";
 import type { CliContext, CommandFactory, EngineSeams, GlobalOptions } from "./context.js";
 import { EXIT_ERROR, EXIT_OK, type ExitCode } from "./exit-codes.js";
@@ -23,6 +24,7 @@ const COMMANDS: readonly CommandFactory[] = [
   driftCommand,
   showCommand,
   applyCommand,
+  statusCommand,
   reportCommand,
   initCommand,
   demoCommand,
@@ -90,7 +92,8 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
     })
     .addHelpText(
       "after",
-      "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode) or drift (drift).\n" +
+      "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode), drift (drift) or\n" +
+        "recipients not synced (status); 3 status --wait timed out.\n" +
         "Documentation: README.md; the design: docs in the repository.",
     );
   for (const make of COMMANDS) program.addCommand(inherit(make(ctx), program));

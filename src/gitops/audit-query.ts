@@ -121,6 +121,41 @@ export async function lastAppliedCommit(repoDir: string): Promise<string | null>
   return null;
 }
 
+/** The newest apply recorded in git, and the recipients it wrote (for `smimesync status`). */
+export interface LastApply {
+  readonly commit: string;
+  readonly appliedAt: string;
+  readonly planId: string;
+  /** Addresses with a change written, or possibly written (applied, unconfirmed, unknown). */
+  readonly touched: readonly string[];
+}
+
+/**
+ * The newest audit record of any apply (unattended ones and partial ones too: what they wrote
+ * waits for Entra Connect all the same). Null outside git or when no record is readable.
+ */
+export async function lastApply(repoDir: string): Promise<LastApply | null> {
+  const root = await repoRoot(repoDir);
+  if (root === null) return null;
+  const git = gitAt(root);
+  for (const { commit, paths } of await auditCommits(git)) {
+    const records: AuditRecord[] = [];
+    for (const path of paths) {
+      const read = await readRecord(git.raw.bind(git), commit, path);
+      if (typeof read !== "string") records.push(read);
+    }
+    const newest = records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt))[0];
+    if (newest === undefined) continue;
+    const touched = new Set(
+      newest.changes
+        .filter((c) => c.outcome !== "stale" && c.outcome !== "failed" && c.outcome !== "skipped")
+        .map((c) => c.address),
+    );
+    return { commit, appliedAt: newest.appliedAt, planId: newest.plan.id, touched: [...touched].sort() };
+  }
+  return null;
+}
+
 interface LogCommit {
   readonly commit: string;
   readonly date: string;

@@ -21,6 +21,7 @@ export const SCHEMA_OPTIONS: Readonly<Record<SchemaName, Options>> = {
   audit: {},
   snapshot: {},
   report: {},
+  status: {},
 };
 
 function newAjv(name: SchemaName, options: Options): Ajv2020 {
