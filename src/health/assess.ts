@@ -92,7 +92,7 @@ function assessOne(m: Managed, drift: readonly DriftItem[], syncOff: string | un
     causes.some((c) => DIFFERS.has(c.kind)) && !(m.published === null && total("authority") === 0);
   if (!differs) {
     const note = causes.some((c) => c.kind === "provisioning-error")
-      ? "; Entra ID reports a provisioning error that does not hold the certificates back"
+      ? "; a provisioning error is reported, but the certificates match"
       : "";
     const detail =
       m.published === null

@@ -21,6 +21,7 @@ import { directoryAddress, exchangeAddress, smtpAddresses } from "./addresses.js
 import { mirrorDrift } from "./drift.js";
 import type { Fingerprinter, ObservedState, PartnerContact, ReconcileSettings } from "./observed.js";
 import type { Candidate, PolicyPort } from "./ports.js";
+import { exchangeProvisioningErrors, serviceErrorMessage } from "./provisioning.js";
 
 /** What reconcile decides: the plan's content, before assemblePlan names, sorts and counts it. */
 export type ReconcileResult = Pick<
@@ -82,6 +83,9 @@ export function reconcile(
         message: `Entra ID reports a provisioning error${e?.propertyCausingError ? ` on ${e.propertyCausingError}` : ""}${e?.category ? ` (${e.category})` : ""}`,
       });
     }
+    const exchangeError = cloud ? exchangeProvisioningErrors(cloud)[0] : undefined;
+    if (exchangeError)
+      drift.push({ kind: "provisioning-error", address, message: serviceErrorMessage(exchangeError) });
     if (cloud && cloud.onPremisesSyncEnabled !== true) {
       // Joined, but Entra Connect no longer carries this user up: what is written in AD stays there.
       warnings.push({

@@ -15,11 +15,25 @@ export interface CloudUser {
   readonly onPremisesSyncEnabled: boolean | null;
   readonly onPremisesDistinguishedName: string | null;
   readonly onPremisesLastSyncDateTime: string | null;
+  /** Entra Connect's conflicts (Graph onPremisesProvisioningError: a duplicate UPN or proxy address). */
   readonly onPremisesProvisioningErrors: readonly {
     readonly category?: string;
+    readonly occurredDateTime?: string;
     readonly propertyCausingError?: string;
     readonly value?: string;
   }[];
+  /**
+   * Errors a downstream service (Exchange Online: `serviceInstance` "exchange/...") published for
+   * the user (Graph serviceProvisioningXmlError); `errorDetail` is the service's XML.
+   */
+  readonly serviceProvisioningErrors: readonly ServiceProvisioningError[];
+}
+
+export interface ServiceProvisioningError {
+  readonly createdDateTime?: string;
+  readonly isResolved: boolean;
+  readonly serviceInstance?: string;
+  readonly errorDetail?: string;
 }
 
 /** One entry of a Graph /users/delta round. */

@@ -192,6 +192,38 @@ describe("smimesync status against the emulator and the Entra Connect simulator"
     );
   });
 
+  it("a provisioning error Exchange Online publishes (serviceProvisioningErrors) blocks, with its words", async () => {
+    await setUp(true);
+    expect((await cli(["apply", "--auto-approve"])).code).toBe(0);
+    const erin = [...(emu?.state.users.values() ?? [])].find((u) => u.mail === "erin.evans@corp.example.com");
+    if (!erin) throw new Error("no cloud user for Erin");
+    // As Graph returns it (serviceProvisioningXmlError); the simulator then leaves her mailbox alone.
+    emu?.state.upsertUser({
+      ...erin,
+      serviceProvisioningErrors: [
+        {
+          createdDateTime: "2031-03-15T09:58:00Z",
+          isResolved: false,
+          serviceInstance: "exchange/EURPRD05-001-01",
+          errorDetail:
+            "<ServiceInstance><ObjectErrors><ErrorRecord><ErrorCode>ExC1A2B3</ErrorCode><ErrorDescription>The value is too large for the object.</ErrorDescription></ErrorRecord></ObjectErrors></ServiceInstance>",
+        },
+      ],
+    });
+    await syncCycle();
+    const run = await cli(["status"]);
+    expect(run.code).toBe(2);
+    expect(lines(run, "blocked")).toEqual([
+      `blocked ${ERIN}: Exchange Online reports a provisioning error for this user (exchange/EURPRD05-001-01, since 2031-03-15T09:58:00Z): The value is too large for the object.`,
+    ]);
+    expect(lines(run, "pending")).toEqual([]);
+    // Blocked is settled: --wait does not wait for it, and exits 2, not 3.
+    const clock = fakeClock();
+    const waited = await cli(["status", "--wait", "45m"], clock);
+    expect(clock.sleeps).toEqual([]);
+    expect(waited.code).toBe(2);
+  });
+
   it("--wait with a short timeout exits 3 and names what is still pending", async () => {
     await setUp(true);
     expect((await cli(["apply", "--auto-approve"])).code).toBe(0);

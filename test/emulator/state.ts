@@ -37,6 +37,7 @@ export const USER_PROPS = [
   "onPremisesDistinguishedName",
   "onPremisesLastSyncDateTime",
   "onPremisesProvisioningErrors",
+  "serviceProvisioningErrors",
 ] as const;
 
 export class EmulatorState {
@@ -91,6 +92,7 @@ export class EmulatorState {
       ...user,
       proxyAddresses: [...user.proxyAddresses],
       onPremisesProvisioningErrors: [...user.onPremisesProvisioningErrors],
+      serviceProvisioningErrors: [...user.serviceProvisioningErrors],
     };
     const props = before
       ? USER_PROPS.filter((p) => JSON.stringify(before[p]) !== JSON.stringify(after[p]))
@@ -146,6 +148,7 @@ export class EmulatorState {
       onPremisesDistinguishedName: input.onPremisesDistinguishedName ?? null,
       onPremisesLastSyncDateTime: input.onPremisesLastSyncDateTime ?? null,
       onPremisesProvisioningErrors: input.onPremisesProvisioningErrors ?? [],
+      serviceProvisioningErrors: input.serviceProvisioningErrors ?? [],
     };
     this.upsertUser(user);
     const kind = options.mailbox ?? "Mailbox";
@@ -183,6 +186,7 @@ function userFromSnapshot(u: SnapshotUser): CloudUser {
     onPremisesDistinguishedName: u.onPremisesDistinguishedName ?? null,
     onPremisesLastSyncDateTime: u.onPremisesLastSyncDateTime ?? null,
     onPremisesProvisioningErrors: u.onPremisesProvisioningErrors ?? [],
+    serviceProvisioningErrors: u.serviceProvisioningErrors ?? [],
   };
 }
 

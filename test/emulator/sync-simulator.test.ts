@@ -59,4 +59,41 @@ describe("exportToTenant", () => {
     expect([...state.users.values()].map((u) => u.userPrincipalName)).toEqual(["cloud@contoso.com"]);
     expect(state.changesSince(0).size).toBe(2);
   });
+
+  it("keeps provisioning errors, and an unresolved one of Exchange Online holds the mailbox's values", () => {
+    const state = new EmulatorState("t", "d");
+    exportToTenant(state, [adUser()]);
+    const user = [...state.users.values()][0];
+    if (!user) throw new Error("no user");
+    const exchangeError = {
+      createdDateTime: "2031-03-15T09:00:00Z",
+      isResolved: false,
+      serviceInstance: "exchange/EURPRD05-001-01",
+      errorDetail: "<ErrorDescription>The proxy address is already being used.</ErrorDescription>",
+    };
+    const conflict = { category: "PropertyConflict", propertyCausingError: "ProxyAddresses" };
+    state.upsertUser({
+      ...user,
+      onPremisesProvisioningErrors: [conflict],
+      serviceProvisioningErrors: [exchangeError, { ...exchangeError, serviceInstance: "SharePoint/Dublin" }],
+    });
+    const held = exportToTenant(state, [adUser({ userCertificate: [bytes(1), bytes(2)] })]);
+    expect(held.heldByExchange).toEqual([adUser().dn]);
+    expect(state.recipientOfUser(user.id)?.userCertificate).toEqual([bytes(1)]);
+    expect(state.users.get(user.id)?.onPremisesProvisioningErrors).toEqual([conflict]);
+
+    // Resolved in Exchange (another service's error does not matter): the next cycle carries it.
+    const now = state.users.get(user.id);
+    if (!now) throw new Error("no user");
+    state.upsertUser({
+      ...now,
+      serviceProvisioningErrors: now.serviceProvisioningErrors.map((e) => ({
+        ...e,
+        isResolved: e.serviceInstance?.startsWith("exchange") === true,
+      })),
+    });
+    const carried = exportToTenant(state, [adUser({ userCertificate: [bytes(1), bytes(2)] })]);
+    expect(carried.heldByExchange).toEqual([]);
+    expect(state.recipientOfUser(user.id)?.userCertificate).toEqual([bytes(1), bytes(2)]);
+  });
 });

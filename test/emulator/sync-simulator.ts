@@ -2,7 +2,9 @@
 // onPremisesImmutableId = base64 of the source anchor) -> their Exchange recipients' two
 // certificate attributes. Like the default rules since build 1.1.524.0, an attribute holding
 // more than 15 values is exported as AuthoritativeNull: the cloud ends up with no value at all.
-// Contacts are not simulated.
+// Provisioning errors already on a user stay (the simulator never resolves a conflict), and an
+// unresolved one Exchange Online published (serviceProvisioningErrors, serviceInstance
+// "exchange/...") keeps the recipient's certificates as they were. Contacts are not simulated.
 import { randomUUID } from "node:crypto";
 import { Client } from "ldapts";
 import type { CloudUser, RecipientKind } from "../../src/tenant/types.js";
@@ -43,6 +45,8 @@ export interface SyncReport {
     readonly attribute: "userCertificate" | "userSMIMECertificate";
     readonly count: number;
   }[];
+  /** Users whose recipient kept its values: Exchange Online reports an unresolved provisioning error. */
+  readonly heldByExchange: string[];
 }
 
 /** One export cycle into the emulator's state. Pure apart from the state it updates. */
@@ -51,7 +55,13 @@ export function exportToTenant(
   adUsers: readonly AdUser[],
   options: ExportOptions = {},
 ): SyncReport {
-  const report: SyncReport = { provisioned: [], updated: [], deleted: [], suppressed: [] };
+  const report: SyncReport = {
+    provisioned: [],
+    updated: [],
+    deleted: [],
+    suppressed: [],
+    heldByExchange: [],
+  };
   const now = (options.now ?? (() => new Date()))()
     .toISOString()
     .replace(/\.\d+Z$/, "Z");
@@ -74,8 +84,12 @@ export function exportToTenant(
       onPremisesSyncEnabled: true,
       onPremisesDistinguishedName: ad.dn,
       onPremisesLastSyncDateTime: existing?.onPremisesLastSyncDateTime ?? now,
-      onPremisesProvisioningErrors: [],
+      onPremisesProvisioningErrors: existing?.onPremisesProvisioningErrors ?? [],
+      serviceProvisioningErrors: existing?.serviceProvisioningErrors ?? [],
     };
+    const exchangeError = user.serviceProvisioningErrors.some(
+      (e) => !e.isResolved && /^exchange\b/i.test(e.serviceInstance ?? ""),
+    );
 
     let recipient = state.recipientOfUser(user.id);
     if (!recipient && ad.mail) {
@@ -93,7 +107,8 @@ export function exportToTenant(
       state.putRecipient(recipient);
     }
     let certificatesChanged = false;
-    if (recipient) {
+    if (recipient && exchangeError) report.heldByExchange.push(ad.dn);
+    else if (recipient) {
       recipient.isDirSynced = true;
       for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
         const values = ad[attribute];

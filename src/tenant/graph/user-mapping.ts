@@ -14,6 +14,7 @@ export const USER_SELECT = [
   "onPremisesDistinguishedName",
   "onPremisesLastSyncDateTime",
   "onPremisesProvisioningErrors",
+  "serviceProvisioningErrors",
 ] as const;
 
 type Json = Record<string, unknown>;
@@ -39,10 +40,19 @@ export function toCloudUser(raw: unknown): CloudUser {
     onPremisesProvisioningErrors: Array.isArray(raw.onPremisesProvisioningErrors)
       ? raw.onPremisesProvisioningErrors.filter(isJsonObject).map((e) => ({
           ...(typeof e.category === "string" ? { category: e.category } : {}),
+          ...(typeof e.occurredDateTime === "string" ? { occurredDateTime: e.occurredDateTime } : {}),
           ...(typeof e.propertyCausingError === "string"
             ? { propertyCausingError: e.propertyCausingError }
             : {}),
           ...(typeof e.value === "string" ? { value: e.value } : {}),
+        }))
+      : [],
+    serviceProvisioningErrors: Array.isArray(raw.serviceProvisioningErrors)
+      ? raw.serviceProvisioningErrors.filter(isJsonObject).map((e) => ({
+          isResolved: e.isResolved === true,
+          ...(typeof e.createdDateTime === "string" ? { createdDateTime: e.createdDateTime } : {}),
+          ...(typeof e.serviceInstance === "string" ? { serviceInstance: e.serviceInstance } : {}),
+          ...(typeof e.errorDetail === "string" ? { errorDetail: e.errorDetail } : {}),
         }))
       : [],
   };

@@ -19,6 +19,7 @@ export interface SnapshotUser {
   readonly onPremisesDistinguishedName?: string | null;
   readonly onPremisesLastSyncDateTime?: string | null;
   readonly onPremisesProvisioningErrors?: CloudUser["onPremisesProvisioningErrors"];
+  readonly serviceProvisioningErrors?: CloudUser["serviceProvisioningErrors"];
 }
 
 export interface SnapshotRecipient {
@@ -92,11 +93,14 @@ export function userFromSnapshot(u: SnapshotUser): CloudUser {
     onPremisesDistinguishedName: u.onPremisesDistinguishedName ?? null,
     onPremisesLastSyncDateTime: u.onPremisesLastSyncDateTime ?? null,
     onPremisesProvisioningErrors: u.onPremisesProvisioningErrors ?? [],
+    serviceProvisioningErrors: u.serviceProvisioningErrors ?? [],
   };
 }
 
 export function userToSnapshot(u: CloudUser): SnapshotUser {
-  return { ...u };
+  // Files written before the member existed stay as they were when there is none.
+  const { serviceProvisioningErrors, ...rest } = u;
+  return serviceProvisioningErrors.length > 0 ? { ...rest, serviceProvisioningErrors } : rest;
 }
 
 export function recipientFromSnapshot(r: SnapshotRecipient): ExchangeRecipient {
