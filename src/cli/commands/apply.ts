@@ -155,7 +155,7 @@ export const applyCommand: CommandFactory = (ctx) =>
               env: ctx.env,
             })
           : undefined;
-      const p = progress(o);
+      const p = progress(o, { env: ctx.env });
       const { outcomes, stoppedBy, saveError } = hasChanges(plan)
         ? await executeApply(loaded, plan, {
             env: ctx.env,

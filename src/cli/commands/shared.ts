@@ -18,7 +18,7 @@ export async function planWithProgress(
   now: Date | undefined = ctx.seams.now,
 ): Promise<PlanResult> {
   const { computePlan } = await import("../../engine/plan-run.js");
-  const p = progress(o);
+  const p = progress(o, { env: ctx.env });
   try {
     return await computePlan(loaded, {
       env: ctx.env,
