@@ -2,6 +2,7 @@
 // whom, in which pull request and workflow run, and what became of each change. Built purely from
 // the plan, apply's per-change outcomes and the environment; audit.ts writes and commits it.
 import type { CertAttribute } from "../model/attributes.js";
+import { shortThumbprint } from "../model/thumbprint.js";
 import type { Authority, ChangeAction, Plan, PlannedChange } from "../plan/types.js";
 import validator from "../schemas/generated/audit.js";
 import { version as toolVersion } from "../version.js";
@@ -268,7 +269,7 @@ export function auditCommitMessage(r: AuditRecord): string {
     const sym = c.action === "publish" ? "+" : "-";
     const who = c.mail ?? c.address;
     const cert = c.certificate
-      ? ` ${c.certificate.subject} sha1:${c.certificate.sha1.slice(0, 12).toLowerCase()}`
+      ? ` ${c.certificate.subject}, thumbprint ${shortThumbprint(c.certificate.sha1)}`
       : "";
     const why = c.outcome === "applied" ? "" : `: ${c.message ?? ""}`.replace(/: $/, "");
     return `${sym} ${who} ${c.attribute}${cert} (${c.reason}) ${c.outcome}${why}`.slice(0, 300);

@@ -20,6 +20,7 @@ import {
 } from "../certs/index.js";
 import { type CertAttribute, MAX_VALUE_BYTES } from "../model/attributes.js";
 import { CHAIN_LIMITS } from "../model/limits.js";
+import { shortThumbprint } from "../model/thumbprint.js";
 import { type CertVerdict, canEncrypt, canSign, type Judgement, judgeCertificate } from "./judge.js";
 import { day, type Policy } from "./policy.js";
 import { type CertificateReason, type Finding, type RejectReason, SEVERITY } from "./reasons.js";
@@ -221,7 +222,7 @@ function formProblem(mode: SelectionMode | "off", candidate: Candidate, form: Va
 }
 
 function describe(c: CertSummary): string {
-  return `${c.subject} (${c.sha1.slice(0, 8)})`;
+  return `${c.subject} (thumbprint ${shortThumbprint(c.sha1)})`;
 }
 
 /** `exact`: the candidate's bytes are already the value that would be written. */

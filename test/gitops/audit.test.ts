@@ -87,10 +87,10 @@ describe("recordApply", () => {
 
     const fullMessage = (await git.raw(["log", "-1", "--format=%B"])).trim();
     expect(fullMessage).toContain(
-      "+ alice@corp.example.com userCertificate CN=alice, O=Corp sha1:01ab01ab01ab (declared-in-repo) applied",
+      "+ alice@corp.example.com userCertificate CN=alice, O=Corp, thumbprint 01AB01AB (declared-in-repo) applied",
     );
     expect(fullMessage).toContain(
-      "+ dave@corp.example.com userCertificate CN=dave, O=Corp sha1:05ab05ab05ab (declared-in-repo) stale: the object changed",
+      "+ dave@corp.example.com userCertificate CN=dave, O=Corp, thumbprint 05AB05AB (declared-in-repo) stale: the object changed",
     );
     expect(fullMessage).toContain("Smimesync-Plan: abc123def4567890");
     expect(fullMessage).toContain(`Smimesync-Plan-Hash: sha256:${HASH}`);

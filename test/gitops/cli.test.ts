@@ -80,7 +80,7 @@ describe("smimesync audit", () => {
     const text = await runCli(["audit", "--mail", alice, "-C", repo.dir]);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
-      `2025-02-03T04:05:06Z + ${alice} userCertificate CN=alice, O=Corp sha1:01ab01ab01ab (declared-in-repo) applied ` +
+      `2025-02-03T04:05:06Z + ${alice} userCertificate CN=alice, O=Corp, thumbprint 01AB01AB (declared-in-repo) applied ` +
         `[Test Admin, PR #9, commit ${res.commit.slice(0, 12)}]\n1 change in 1 apply.\n`,
     );
     const json = await runCli(["audit", "--thumbprint", "01AB01AB", "--format", "json"], { cwd: repo.dir });

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { SmimesyncError } from "../../errors.js";
 import type { AuditEntry } from "../../gitops/audit-query.js";
+import { shortThumbprint, shortValueHash } from "../../model/thumbprint.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
@@ -64,8 +65,8 @@ function printText(o: Output, entries: readonly AuditEntry[]): void {
     const sym = c.action === "publish" ? o.color.green("+") : o.color.red("-");
     const outcome = c.outcome === "applied" ? c.outcome : o.color.yellow(c.outcome);
     const cert = c.certificate
-      ? `${c.certificate.subject} sha1:${c.certificate.sha1.slice(0, 12).toLowerCase()}`
-      : `value sha256:${c.valueSha256.slice(0, 12)}`;
+      ? `${c.certificate.subject}, thumbprint ${shortThumbprint(c.certificate.sha1)}`
+      : `value SHA-256 ${shortValueHash(c.valueSha256)}`;
     const where = [
       e.actor.name,
       e.pullRequest ? `PR #${e.pullRequest}` : null,

@@ -9,6 +9,7 @@ import { safeText } from "../../certs/summary.js";
 import { SmimesyncError } from "../../errors.js";
 import { readBoundedFile } from "../../files/bounded-read.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
+import { shortThumbprint } from "../../model/thumbprint.js";
 import type { AttributeDecision, CandidateSource, Judgement } from "../../policy/index.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -241,7 +242,9 @@ function renderDecision(c: ChalkInstance, d: AttributeDecision, names: readonly 
   if (d.desired.length === 0) return `${d.attribute} (${d.mode}): nothing would be published.`;
   const lines = [`${d.attribute} (${d.mode}) would hold, newest first:`];
   for (const v of d.desired) {
-    const what = v.certs.map((x) => `${x.subject} ${x.sha1.slice(0, 8)} until ${day(x.notAfter)}`).join("; ");
+    const what = v.certs
+      .map((x) => `${x.subject} (thumbprint ${shortThumbprint(x.sha1)}) until ${day(x.notAfter)}`)
+      .join("; ");
     lines.push(
       `  + ${what}${v.derived ? c.dim(" (derived PKCS#7)") : ""}  ${c.dim(`from ${names[v.from]}`)}`,
     );

@@ -1,5 +1,6 @@
 // What every rendering says the same way: how a certificate is named, how a change reads, which
 // recipients are shown in which order. Plain strings here; colour and markup belong to renderers.
+import { shortThumbprint, shortValueHash } from "../../model/thumbprint.js";
 import { describeReason } from "../reasons.js";
 import { type Authority, isCreation, type Plan, type PlannedChange, type PlanObject } from "../types.js";
 
@@ -108,11 +109,6 @@ export function objectFate(view: RecipientView): string {
   }
 }
 
-/** First 8 hex digits of the SHA-1 thumbprint, upper case, as Windows' certificate dialogs show it. */
-export function shortThumbprint(sha1: string): string {
-  return sha1.slice(0, 8).toUpperCase();
-}
-
 /** The CN of a distinguished name in either order (`CN=a, O=b` or `O=b,CN=a`), unescaped. */
 export function commonName(subject: string): string | undefined {
   const m = /(?:^|,)\s*CN=((?:\\.|[^,\\])*)/i.exec(subject);
@@ -127,7 +123,7 @@ export function commonName(subject: string): string | undefined {
 export function valueLabel(change: PlannedChange, policyTime: string): string {
   const cert = change.certificate;
   if (cert === null) {
-    return `not a certificate (${change.valueBytes} bytes, SHA-256 ${change.valueSha256.slice(0, 8).toUpperCase()})`;
+    return `not a certificate (${change.valueBytes} bytes, SHA-256 ${shortValueHash(change.valueSha256)})`;
   }
   const name = commonName(cert.subject) ?? (cert.subject || "(no subject)");
   const email = cert.emails[0];

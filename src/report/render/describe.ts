@@ -1,6 +1,7 @@
 // Words and labels every rendering of the report shares, so text, markdown, CSV and HTML say the
 // same thing: figure names and meanings, certificate and CA labels, week labels.
-import { commonName, day, oneLine, shortThumbprint } from "../../plan/render/describe.js";
+import { shortThumbprint } from "../../model/thumbprint.js";
+import { commonName, day, oneLine } from "../../plan/render/describe.js";
 import type { CertificateRef } from "../../plan/types.js";
 import { byText } from "../build.js";
 import { percent } from "../coverage-line.js";
