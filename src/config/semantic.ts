@@ -19,6 +19,7 @@ interface Context {
 }
 
 type Obj = Record<string, unknown>;
+const PLACEHOLDER_GUID = "00000000-0000-0000-0000-000000000000";
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -94,6 +95,19 @@ export async function checkSemantics(config: SmimesyncConfig, ctx: Context): Pro
   exists(["directory", "ldif"], dir.ldif, "LDIF file", "backend");
 
   exists(["tenant", "snapshot"], tenant.snapshot, "snapshot file", "backend");
+  // The starter config (`smimesync init`) holds the all-zero GUID where an admin's ids go: no
+  // tenant or app has it, so it is a placeholder still to fill, named as such.
+  if (str(tenant.tenantId) === PLACEHOLDER_GUID)
+    error(
+      ["tenant", "tenantId"],
+      "placeholder: fill in your Directory (tenant) id (Entra admin center, Overview)",
+    );
+  const auth = isObj(tenant.auth) ? tenant.auth : {};
+  if (str(auth.clientId) === PLACEHOLDER_GUID)
+    error(
+      ["tenant", "auth", "clientId"],
+      "placeholder: fill in the Application (client) id of smimesync's app registration",
+    );
 
   // Scope.
   if (scope) {

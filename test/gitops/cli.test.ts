@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSince } from "../../src/cli/commands/audit.js";
 import { loadConfig } from "../../src/config/load.js";
 import { DiagnosticsError } from "../../src/errors.js";
 import { recordApply } from "../../src/gitops/audit.js";
+import { pem, testPki } from "../fixtures/pki.js";
 import { runCli } from "../helpers/cli.js";
 import { change, makePlan, makeRepo, removeTempDirs, tempDir } from "./helpers.js";
 
@@ -32,15 +33,31 @@ describe("smimesync init", () => {
     expect(config).toContain("method: workload-identity");
     expect(config).toContain("${env:SMIMESYNC_LDAP_PASSWORD}");
 
-    // The config is valid but for the CA files the admin must add.
+    // validate names each placeholder still to fill, with its line, and nothing else.
+    const validate = await runCli(["validate", "-c", join(dir, "smimesync.yaml")]);
+    expect(validate.code).toBe(1);
+    const located = validate.stderr.split("\n").filter((l) => /smimesync\.yaml:\d+:\d+:/.test(l));
+    expect(located.map((l) => l.replace(/^.*smimesync\.yaml:(\d+):\d+: /, "$1 "))).toEqual([
+      "20 CA file pki/dc-ca.pem does not exist (paths are relative to the config file)",
+      "24 placeholder: fill in your Directory (tenant) id (Entra admin center, Overview)",
+      "30 placeholder: fill in the Application (client) id of smimesync's app registration",
+      "48 trust anchor file pki/corp-root-ca.pem does not exist (paths are relative to the config file)",
+    ]);
+    // Filled in, the starter config validates as written.
+    const { root } = await testPki();
+    mkdirSync(join(dir, "pki"));
+    writeFileSync(join(dir, "pki/dc-ca.pem"), pem("CERTIFICATE", root.der));
+    writeFileSync(join(dir, "pki/corp-root-ca.pem"), pem("CERTIFICATE", root.der));
+    const filled = config
+      .replace(/tenantId: 0{8}-0{4}-0{4}-0{4}-0{12}/, "tenantId: 6f1c2b7e-3a4d-4e5f-9a8b-1c2d3e4f5a6b")
+      .replace(/clientId: 0{8}-0{4}-0{4}-0{4}-0{12}/, "clientId: 0b9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c");
+    writeFileSync(join(dir, "smimesync.yaml"), filled);
     const problems = await loadConfig("smimesync.yaml", dir).then(
       () => [],
       (e: unknown) => (e instanceof DiagnosticsError ? e.diagnostics.map((d) => d.message) : [String(e)]),
     );
-    expect(problems).toEqual([
-      "CA file pki/dc-ca.pem does not exist (paths are relative to the config file)",
-      "trust anchor file pki/corp-root-ca.pem does not exist (paths are relative to the config file)",
-    ]);
+    expect(problems).toEqual([]);
+    writeFileSync(join(dir, "smimesync.yaml"), config);
 
     writeFileSync(join(dir, "smimesync.yaml"), "# mine\n");
     const again = await runCli(["init", dir]);

@@ -50,7 +50,8 @@ export const initCommand: CommandFactory = (ctx) =>
         [
           "",
           "Next:",
-          "  1. Edit smimesync.yaml (directory, tenant ids, scope, trust anchors) and run `smimesync validate`.",
+          "  1. Edit smimesync.yaml (directory, tenant ids, scope, trust anchors), put your CA certificates under pki/,",
+          "     and run `smimesync validate`: it names each placeholder still to fill, with its line.",
           '  2. Register an Entra app with federated credentials for this repository (README: "Workflow in GitHub").',
           "  3. Create two environments: `smimesync-plan` (read-only bind account and Entra app) and `production`",
           "     (required reviewers; the write bind account and Entra app), each with its SMIMESYNC_LDAP_PASSWORD.",
