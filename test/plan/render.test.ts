@@ -134,6 +134,24 @@ describe("markdown rendering", () => {
       .warning("x", "<script>", "ad:user/a@corp.example.com");
     expect(renderMarkdown(b.build())).toContain(": &lt;script&gt;");
   });
+
+  it("lists each recipient's changes as a table row (attribute, action, certificate, expiry, reason), a `|` in a name escaped", () => {
+    const md = renderMarkdown(fixturePlan());
+    const rows = md.split("\n").filter((l) => l.startsWith("| `user"));
+    expect(rows).toHaveLength(9); // 4 to publish, 3 to remove, 2 kept
+    // Every row has exactly the header's five cells: an unescaped `|` from a name would add one.
+    for (const r of rows) expect(r.replace(/\\\|/g, "").split("|").length - 2, r).toBe(5);
+    expect(rows.some((r) => /^\| `userSMIMECertificate` \| ➖ remove \| Erin O'Neil \\\| /.test(r))).toBe(
+      true,
+    );
+  });
+
+  it("links the CI run that made the plan, and only an http(s) address", () => {
+    const url = "https://github.com/corp/pki/actions/runs/42";
+    expect(renderMarkdown(fixturePlan(), { runUrl: url })).toContain(` · [run](${url})</sub>`);
+    expect(renderMarkdown(fixturePlan(), { runUrl: "javascript:alert(1)" })).not.toContain("[run]");
+    expect(renderMarkdown(fixturePlan())).not.toContain("[run]");
+  });
 });
 
 describe("json rendering", () => {

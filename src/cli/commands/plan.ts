@@ -45,25 +45,36 @@ export const planCommand: CommandFactory = (ctx) =>
         "why, and exits 1.\n\nExamples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md",
     )
     .action(async (opts: PlanOptions) => {
-      const [{ loadConfig }, { savePlan }, { planRenderer }, { coverageChangeLine, planCoverage }] =
-        await Promise.all([
-          import("../../config/load.js"),
-          import("../../plan/plan-file.js"),
-          import("../../plan/render/index.js"),
-          import("../../report/coverage-line.js"),
-        ]);
+      const [
+        { loadConfig },
+        { savePlan },
+        { planRenderer },
+        { coverageChangeLine, planCoverage },
+        { githubRun },
+      ] = await Promise.all([
+        import("../../config/load.js"),
+        import("../../plan/plan-file.js"),
+        import("../../plan/render/index.js"),
+        import("../../report/coverage-line.js"),
+        import("../../gitops/github-env.js"),
+      ]);
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       await commitLeftoverJournals(ctx, o, loaded.baseDir);
       const { plan, trips, observation } = await planWithProgress(ctx, o, loaded);
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
+      const runUrl = opts.format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
       const coverage =
         opts.format === "markdown"
           ? coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge))
           : undefined;
       o.out(
-        planRenderer(opts.format, { color: o.color, ...(coverage ? { coverage } : {}) })
+        planRenderer(opts.format, {
+          color: o.color,
+          ...(coverage ? { coverage } : {}),
+          ...(runUrl ? { runUrl } : {}),
+        })
           .render(plan)
           .trimEnd(),
       );

@@ -45,7 +45,7 @@ export async function runPlan(ctx: ActionContext, outDir: string): Promise<PlanR
     return r;
   });
   const plan = existsSync(planFile) ? await loadPlan(planFile) : null;
-  const markdown = plan ? renderMarkdown(plan) : null;
+  const markdown = plan ? renderMarkdown(plan, { runUrl: ctx.run.runUrl }) : null;
   if (markdown !== null) await writeFile(markdownFile, markdown);
   if ((res.code === 0 || res.code === 2) && plan && markdown !== null) {
     return { kind: "planned", hasChanges: res.code === 2, plan, planFile, markdownFile, markdown };

@@ -121,19 +121,44 @@ export function commonName(subject: string): string | undefined {
  * the reader's clock, so a rendering of a saved plan does not change from day to day.
  */
 export function valueLabel(change: PlannedChange, policyTime: string): string {
+  const v = valueParts(change, policyTime);
+  return change.certificate === null
+    ? `${v.name} (${change.valueBytes} bytes, ${v.hash})`
+    : `${v.name}, ${v.hash}, ${v.validity}`;
+}
+
+/** The pieces of valueLabel, for renderings that put them in columns (the markdown table). */
+export interface ValueParts {
+  /** `Alice Example <alice@corp.example.com>`, or `not a certificate`; one line. */
+  readonly name: string;
+  /** `thumbprint EB0A4E26`, or `SHA-256 0D6A185C` for a value that is not a certificate. */
+  readonly hash: string;
+  /** `expires 2028-02-01`, `expired 2025-12-31`, `valid from …, expires …`; empty for no certificate. */
+  readonly validity: string;
+}
+
+export function valueParts(change: PlannedChange, policyTime: string): ValueParts {
   const cert = change.certificate;
   if (cert === null) {
-    return `not a certificate (${change.valueBytes} bytes, SHA-256 ${shortValueHash(change.valueSha256)})`;
+    return {
+      name: "not a certificate",
+      hash: `SHA-256 ${shortValueHash(change.valueSha256)}`,
+      validity: "",
+    };
   }
   const name = commonName(cert.subject) ?? (cert.subject || "(no subject)");
   const email = cert.emails[0];
   const who =
     email !== undefined && !name.toLowerCase().includes(email.toLowerCase()) ? `${name} <${email}>` : name;
-  const parts = [oneLine(who), `thumbprint ${shortThumbprint(cert.sha1)}`];
+  const validity: string[] = [];
   const now = Date.parse(policyTime);
-  if (Date.parse(cert.notBefore) > now) parts.push(`valid from ${day(cert.notBefore)}`);
-  parts.push(`${Date.parse(cert.notAfter) <= now ? "expired" : "expires"} ${day(cert.notAfter)}`);
-  return parts.join(", ");
+  if (Date.parse(cert.notBefore) > now) validity.push(`valid from ${day(cert.notBefore)}`);
+  validity.push(`${Date.parse(cert.notAfter) <= now ? "expired" : "expires"} ${day(cert.notAfter)}`);
+  return {
+    name: oneLine(who),
+    hash: `thumbprint ${shortThumbprint(cert.sha1)}`,
+    validity: validity.join(", "),
+  };
 }
 
 /** `expired: expired on 2025-12-31`; the code alone when the explanation only repeats it. */

@@ -20,6 +20,8 @@ export interface RenderOptions {
   readonly color: ChalkInstance;
   /** Markdown only: the coverage before and after the plan (src/report), when `plan` computed it. */
   readonly coverage?: string;
+  /** Markdown only: the CI run that made the plan, linked in the plan's provenance line. */
+  readonly runUrl?: string;
 }
 
 export function planRenderer(format: PlanFormat, options: RenderOptions): PlanRenderer {
@@ -27,7 +29,14 @@ export function planRenderer(format: PlanFormat, options: RenderOptions): PlanRe
     case "text":
       return { format, render: (plan) => renderText(plan, options.color) };
     case "markdown":
-      return { format, render: (plan) => renderMarkdown(plan, options.coverage) };
+      return {
+        format,
+        render: (plan) =>
+          renderMarkdown(plan, {
+            ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+            ...(options.runUrl === undefined ? {} : { runUrl: options.runUrl }),
+          }),
+      };
     case "json":
       return { format, render: renderJson };
     default:

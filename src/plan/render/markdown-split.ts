@@ -6,7 +6,8 @@
 // heading is never left last in a part, and is repeated with `(continued)` atop the next part.
 //
 // It understands the layout renderMarkdown writes (blank-line separated blocks; `<details>` blocks
-// ending with a `</details>` line, their entries inside a ``` fence or a `- ` list), not markdown
+// ending with a `</details>` line, their entries the rows of a table, or inside a ``` fence or a
+// `- ` list), not markdown
 // at large.
 
 /** GitHub's limit on a comment body, in characters. */
@@ -150,6 +151,19 @@ function parseBlocks(markdown: string): Block[] {
 }
 
 function detailsBlock(lines: readonly string[]): Block {
+  // A table: its header and separator rows open every piece, each row is an entry.
+  const tableHead = lines.findIndex((l, k) => k > 0 && l.startsWith("| "));
+  if (tableHead >= 0) {
+    let lastRow = lines.length - 1;
+    while (lastRow > tableHead && !(lines[lastRow] as string).startsWith("| ")) lastRow--;
+    return {
+      kind: "details",
+      summaryLine: lines[0] as string,
+      open: lines.slice(1, tableHead + 2),
+      items: lines.slice(tableHead + 2, lastRow + 1),
+      close: lines.slice(lastRow + 1),
+    };
+  }
   const fenceOpen = lines.findIndex((l, k) => k > 0 && l.startsWith("```"));
   if (fenceOpen >= 0) {
     let fenceClose = lines.length - 1;

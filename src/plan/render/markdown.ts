@@ -1,8 +1,9 @@
 // The plan as a GitHub pull-request comment: the summary first (what a reviewer needs to approve or
-// not), then one collapsed block per recipient holding a ```diff listing (GitHub colours `+` green
-// and `-` red), then drift and warnings. Long plans are cut into comments by splitMarkdown
-// (markdown-split.ts), which relies on the block layout written here: blocks separated by one
-// blank line, `<details>` blocks ending with a `</details>` line.
+// not), then one collapsed block per recipient holding a compact table of its changes (attribute,
+// action, certificate, expiry, reason: columns, so nothing runs off the comment's width), then
+// drift and warnings. Long plans are cut into comments by splitMarkdown (markdown-split.ts), which
+// relies on the block layout written here: blocks separated by one blank line, `<details>` blocks
+// ending with a `</details>` line.
 import { describeDrift } from "../reasons.js";
 import { summaryLine } from "../summary.js";
 import type { Plan, PlannedChange } from "../types.js";
@@ -16,14 +17,19 @@ import {
   recipientCounts,
   recipientViews,
   shortCommit,
-  valueLabel,
+  valueParts,
   wouldRemoveLabel,
 } from "./describe.js";
 
-const ATTRIBUTE_WIDTH = 20;
+export interface MarkdownOptions {
+  /** One line (report/coverage-line.ts) shown under the summary, when the caller has it. */
+  readonly coverage?: string;
+  /** The CI run that made the plan (GitHub Actions' run URL), linked beside the plan's id. */
+  readonly runUrl?: string;
+}
 
-/** `coverage`: one line (report/coverage-line.ts) shown under the summary, when the caller has it. */
-export function renderMarkdown(plan: Plan, coverage?: string): string {
+export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const { coverage } = options;
   const s = plan.summary;
   const { changed, notesOnly } = recipientViews(plan);
   const blocks: string[] = [
@@ -41,7 +47,7 @@ export function renderMarkdown(plan: Plan, coverage?: string): string {
       `| Drift | ${s.drift} |`,
       `| Warnings | ${s.warnings} |`,
     ].join("\n"),
-    provenance(plan),
+    provenance(plan, options.runUrl),
   ];
   if (changed.length > 0) {
     blocks.push("### Changes");
@@ -77,13 +83,15 @@ export function renderMarkdown(plan: Plan, coverage?: string): string {
   return `${blocks.join("\n\n")}\n`;
 }
 
-function provenance(plan: Plan): string {
+function provenance(plan: Plan, runUrl: string | undefined): string {
   const git = plan.source.git;
   const at =
     git === null ? "" : ` at ${code(shortCommit(git.commit))}${git.dirty ? " (uncommitted changes)" : ""}`;
+  // Only an http(s) URL from the CI environment becomes a link; anything else is left out.
+  const run = runUrl !== undefined && /^https?:\/\/[^\s()<>]+$/.test(runUrl) ? ` · [run](${runUrl})` : "";
   return (
     `<sub>Plan ${code(plan.id)} · ${code(plan.source.configPath)}${at} · ` +
-    `policy time ${minute(plan.policyTime)} · smimesync ${escapeMarkdown(plan.tool.version)}</sub>`
+    `policy time ${minute(plan.policyTime)} · smimesync ${escapeMarkdown(plan.tool.version)}${run}</sub>`
   );
 }
 
@@ -97,28 +105,36 @@ function recipientBlock(view: RecipientView, plan: Plan): string {
       ? " (new contact)"
       : " (new mail contact)";
   const summary = `<code>${escapeHtml(symbol + oneLine(view.address))}</code>${escapeHtml(authority + created)} · ${escapeHtml(recipientCounts(view))}`;
-  const lines: string[] = [];
-  for (const c of view.changes) lines.push(...changeLines(c, plan));
-  for (const c of view.notes) lines.push(...noteLines(c, plan));
-  // Every line inside the fence starts with +, -, # or spaces then #: none can close the fence.
-  return [`<details><summary>${summary}</summary>`, "", "```diff", ...lines, "```", "", "</details>"].join(
-    "\n",
-  );
+  const rows: string[] = [];
+  for (const c of view.changes)
+    rows.push(row(c, c.action === "publish" ? "➕ publish" : "➖ remove", reasonLabel(c), plan));
+  for (const c of view.notes)
+    rows.push(row(c, "⏸ kept", `${wouldRemoveLabel(c)}: ${oneLine(c.explanation)}`, plan));
+  return [
+    `<details><summary>${summary}</summary>`,
+    "",
+    TABLE_HEAD,
+    TABLE_RULE,
+    ...rows,
+    "",
+    "</details>",
+  ].join("\n");
 }
 
-function changeLines(c: PlannedChange, plan: Plan): string[] {
-  const symbol = c.action === "publish" ? "+" : "-";
-  return [
-    `${symbol} ${c.attribute.padEnd(ATTRIBUTE_WIDTH)} ${valueLabel(c, plan.policyTime)}`,
-    `    # ${reasonLabel(c)}`,
-  ];
-}
+const TABLE_HEAD = "| Attribute | Action | Certificate | Expires | Reason |";
+const TABLE_RULE = "| :-- | :-- | :-- | :-- | :-- |";
 
-function noteLines(c: PlannedChange, plan: Plan): string[] {
-  return [
-    `# ${c.attribute.padEnd(ATTRIBUTE_WIDTH)} ${valueLabel(c, plan.policyTime)}`,
-    `    # ${wouldRemoveLabel(c)}: ${oneLine(c.explanation)}`,
+/** One change as a table row; every cell from a directory or certificate is escaped (`|` too). */
+function row(c: PlannedChange, action: string, reason: string, plan: Plan): string {
+  const v = valueParts(c, plan.policyTime);
+  const cells = [
+    code(c.attribute),
+    action,
+    `${escapeMarkdown(v.name)}<br>${escapeMarkdown(v.hash)}`,
+    escapeMarkdown(v.validity) || "—",
+    escapeMarkdown(reason),
   ];
+  return `| ${cells.join(" | ")} |`;
 }
 
 /** For text inside raw HTML (a `<summary>`): markdown is not interpreted there. */
