@@ -94,7 +94,8 @@ export async function main(argv: readonly string[], opts: MainOptions = {}): Pro
       "after",
       "\nExit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode), drift (drift) or\n" +
         "recipients not synced (status); 3 status --wait timed out.\n" +
-        "Documentation: README.md; the design: docs in the repository.",
+        'Documentation: README.md, shipped with the package (npm: "smimesync"): "Usage" for each command,\n' +
+        '"Configuration" for smimesync.yaml (JSON Schema: schemas/config.schema.json), "Workflow in GitHub".',
     );
   for (const make of COMMANDS) program.addCommand(inherit(make(ctx), program));
 

@@ -53,29 +53,3 @@ export function intersectPlans<A extends Approval>(
   const noLongerPlanned = [...byKey.entries()].filter(([k]) => !planned.has(k)).map(([, e]) => e);
   return { approved, unapproved, noLongerPlanned };
 }
-
-export type PlanComparison =
-  | { readonly same: true; readonly changes: number }
-  | {
-      readonly same: false;
-      /** Approved but no longer planned. */
-      readonly onlyApproved: readonly string[];
-      /** Planned now but never approved. */
-      readonly onlyFresh: readonly string[];
-    };
-
-/** Whether two plans make exactly the same changes (`smimesync github compare-plans`). */
-export function comparePlans(
-  approved: Pick<Plan, "id" | "changes">,
-  fresh: Pick<Plan, "changes">,
-): PlanComparison {
-  const x = intersectPlans(fresh, [{ plan: approved, pullRequest: null }]);
-  if (x.unapproved.length === 0 && x.noLongerPlanned.length === 0) {
-    return { same: true, changes: x.approved.length };
-  }
-  return {
-    same: false,
-    onlyApproved: x.noLongerPlanned.map((e) => e.change.id),
-    onlyFresh: x.unapproved.map((c) => c.id),
-  };
-}

@@ -83,13 +83,13 @@ export function parsePlan(text: string, file: string): Plan {
       "PLAN_INVALID",
       `${file}${syntaxLocation(json)}: not valid JSON (${(e as Error).message})`,
       {
-        hint: "A plan file is written by `smimesync plan --out FILE`; make a new one.",
+        hint: "A plan file is written by `smimesync plan --out plan.json`; make a new one.",
       },
     );
   }
   if (typeof data !== "object" || data === null || Array.isArray(data) || !("formatVersion" in data)) {
     throw new SmimesyncError("PLAN_INVALID", `${file} is not a smimesync plan (no formatVersion)`, {
-      hint: "A plan file is written by `smimesync plan --out FILE`.",
+      hint: "A plan file is written by `smimesync plan --out plan.json`.",
     });
   }
   checkFormatVersion(data.formatVersion, file, data);
@@ -99,7 +99,7 @@ export function parsePlan(text: string, file: string): Plan {
     const actual = sha256Hex(canonicalJson(withoutIntegrity(data as Record<string, unknown>)));
     if (actual !== integrity.hash.toLowerCase()) {
       throw new SmimesyncError("PLAN_INVALID", `${file}: ${MODIFIED}`, {
-        hint: "Plan files must not be edited. Run `smimesync plan --out FILE` again and review the new plan.",
+        hint: "Plan files must not be edited. Run `smimesync plan --out plan.json` again and review the new plan.",
       });
     }
   }
@@ -123,7 +123,7 @@ function checkFormatVersion(v: unknown, file: string, data: object): void {
     {
       hint: newer
         ? "Apply it with the smimesync version that wrote it, or upgrade smimesync."
-        : "Run `smimesync plan --out FILE` again with this version.",
+        : "Run `smimesync plan --out plan.json` again with this version.",
     },
   );
 }
@@ -134,7 +134,7 @@ function invalid(file: string, what: string, problems: readonly string[]): Smime
     "PLAN_INVALID",
     `${file} ${what} (${n} problem${n === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
     {
-      hint: "Plan files are written by `smimesync plan --out FILE` and must not be edited; make a new plan.",
+      hint: "Plan files are written by `smimesync plan --out plan.json` and must not be edited; make a new plan.",
     },
   );
 }

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +8,11 @@ import { useColor } from "../../src/cli/output.js";
 import { runCli } from "../helpers/cli.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const pkg = (await import("../../package.json", { with: { type: "json" } })).default as { version: string };
+const pkg = (await import("../../package.json", { with: { type: "json" } })).default as {
+  version: string;
+  files: string[];
+};
+const packaged = pkg.files;
 
 describe("CLI conventions", () => {
   it("--help lists the commands and the exit codes", async () => {
@@ -67,5 +73,56 @@ describe("CLI conventions", () => {
       env: { NO_COLOR: "1" },
     });
     expect(envNoColor.stdout).not.toContain("\u001b[");
+  });
+});
+
+describe("help and hints point to what exists", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const headings = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] as string).trim()));
+
+  it("every README section and file that --help names exists, and ships in the package", async () => {
+    const main = await runCli(["--help"]);
+    const commands = [...main.stdout.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((m) => m[1] as string)
+      .filter((c) => c !== "help");
+    expect(commands.length).toBeGreaterThan(8);
+    const helps = [
+      main.stdout,
+      ...(await Promise.all(commands.map((c) => runCli([c, "--help"])))).map((r) => r.stdout),
+    ];
+    const text = helps.join("\n");
+    const sections = [...text.matchAll(/"([A-Z][A-Za-z ]+)"/g)].map((m) => m[1] as string);
+    expect(sections).toContain("Configuration");
+    for (const s of sections) expect(headings.has(s), `README section "${s}"`).toBe(true);
+    for (const m of text.matchAll(/\b((?:schemas|examples)\/[\w./-]+\.\w+)/g)) {
+      const path = m[1] as string;
+      expect(existsSync(join(ROOT, path)), path).toBe(true);
+      expect(packaged.includes(path.split("/")[0] as string), `${path} is in package.json files`).toBe(true);
+    }
+  });
+
+  it("hints in the sources name commands that exist, spelled one way, and README sections that exist", () => {
+    const sources = execFileSync("git", ["ls-files", "src"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((f) => f.endsWith(".ts") && !f.includes("/generated/"));
+    const text = sources.map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+    const known = new Set([
+      "validate",
+      "plan",
+      "drift",
+      "status",
+      "show",
+      "apply",
+      "report",
+      "inspect",
+      "audit",
+      "init",
+      "demo",
+    ]);
+    for (const m of text.matchAll(/`smimesync ([a-z]+)/g)) expect(known.has(m[1] as string), m[0]).toBe(true);
+    // One spelling for saving a plan in hints.
+    expect(text).not.toContain("`smimesync plan --out FILE`");
+    for (const m of text.matchAll(/README's "?([A-Z][A-Za-z ]+?)"? section/g))
+      expect(headings.has(m[1] as string), `README section ${m[1]}`).toBe(true);
   });
 });
