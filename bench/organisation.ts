@@ -19,10 +19,11 @@ export interface OrganisationOptions {
   readonly cloudOnlyEvery?: number;
 }
 
-async function organisation(
+/** The organisation as data (the kill -9 loop on the Samba DC seeds its users from it). */
+export async function organisation(
   n: number,
   NOW: Date,
-  opts: OrganisationOptions,
+  opts: OrganisationOptions = {},
 ): Promise<{ org: DemoOrganisation; seconds: number }> {
   const started = performance.now();
   const at = (d: number) => daysFrom(NOW, d);
@@ -80,15 +81,8 @@ async function organisation(
   return { org, seconds: (performance.now() - started) / 1000 };
 }
 
-const config = (cloudOnly: boolean) => `version: 1
-directory:
-  ldif: directory.ldif
-tenant:
-  snapshot: tenant.json
-scope:
-  ous:
-    - dn: ${OU.staff}${cloudOnly ? "\n  cloudOnly: true" : ""}
-policy:
+/** The config's policy and safety sections (the pki files as writeOrganisation names them). */
+export const POLICY_YAML = `policy:
   trustAnchors: [pki/root.pem]
   intermediates: [pki/issuing.pem]
   publish:
@@ -102,6 +96,16 @@ safety:
   maxRemovals: 1000000
   maxRemovalPercent: 100
 `;
+
+const config = (cloudOnly: boolean) => `version: 1
+directory:
+  ldif: directory.ldif
+tenant:
+  snapshot: tenant.json
+scope:
+  ous:
+    - dn: ${OU.staff}${cloudOnly ? "\n  cloudOnly: true" : ""}
+${POLICY_YAML}`;
 
 /** Writes the organisation of `n` users into `dir`; returns the seconds it took to generate. */
 export async function writeOrganisation(
