@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { describeKey } from "../../certs/algorithms.js";
 import type { CertSummary, CrlSummary, ParseResult } from "../../certs/index.js";
 import { safeText } from "../../certs/summary.js";
+import { DEFAULT_CONFIG_FILE } from "../../config/default-file.js";
 import { SmimesyncError } from "../../errors.js";
 import { readBoundedFile } from "../../files/bounded-read.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
@@ -44,7 +45,10 @@ export const inspectCommand: CommandFactory = (ctx) =>
     .description(
       "show what smimesync sees in certificate files or attribute values, and with -c the policy's verdict",
     )
-    .argument("<file...>", "DER / PEM certificates, PKCS#7 (.p7b/.p7c), Outlook blobs, CRLs")
+    .argument(
+      "[file...]",
+      "DER / PEM certificates, PKCS#7 (.p7b/.p7c), Outlook blobs, CRLs; none: the recipient's current values (--mail)",
+    )
     .option("-c, --config <file>", "judge the files under this configuration's policy")
     .option("--mail <address>", "the recipient's mail address (with -c)")
     .option(
@@ -73,7 +77,9 @@ export const inspectCommand: CommandFactory = (ctx) =>
       "\nAll files are judged together as the candidates of one recipient, so duplicates, superseded\n" +
         "and over-limit certificates show as they would in a plan. Nothing is written anywhere.\n\n" +
         "Examples:\n  smimesync inspect alice.cer\n" +
-        "  smimesync inspect -c smimesync.yaml --mail alice@corp.example.com alice.cer alice-old.cer\n\n" +
+        "  smimesync inspect -c smimesync.yaml --mail alice@corp.example.com alice.cer alice-old.cer\n" +
+        "  smimesync inspect --mail alice@corp.example.com   (no files: reads the recipient's values from the\n" +
+        "      configured directory and tenant, as plan does, and shows each value's verdict and the plan for it)\n\n" +
         "Exit codes: 0 every file was read, 1 a file could not be read or parsed.",
     )
     .action(async (files: string[], opts: InspectOptions) => {
@@ -85,6 +91,44 @@ export const inspectCommand: CommandFactory = (ctx) =>
       ]);
       const o = ctx.output();
       const now = opts.at !== undefined ? parseInstant(opts.at) : new Date();
+      if (files.length === 0) {
+        if (opts.mail === undefined)
+          throw new SmimesyncError(
+            "USAGE",
+            "inspect needs certificate files, or --mail to read a recipient's values",
+            {
+              hint: "smimesync inspect alice.cer, or smimesync inspect --mail alice@corp.example.com [-c smimesync.yaml]",
+            },
+          );
+        const { inspectRecipient } = await import("./inspect-recipient.js");
+        const r = await inspectRecipient(ctx, o, {
+          config: opts.config ?? DEFAULT_CONFIG_FILE,
+          mail: opts.mail,
+          now,
+        });
+        if (opts.json) o.out(JSON.stringify(r.json, null, 2));
+        else {
+          for (const a of r.attributes) {
+            o.out(
+              o.color.bold(`${a.attribute} at ${r.authority}:`) + (a.values.length === 0 ? " (empty)" : ""),
+            );
+            for (const [i, v] of a.values.entries())
+              o.out(renderFile(o.color, v.name, v.result, a.decision.verdicts[i], now));
+            o.out(
+              renderDecision(
+                o.color,
+                a.decision,
+                a.values.map((v) => v.name),
+              ),
+            );
+            o.out(a.mirror);
+            o.out("");
+          }
+          o.out(r.planLines.join("\n"));
+        }
+        ctx.setExitCode(EXIT_OK);
+        return;
+      }
       const cache = new CertCache();
       const inputs = await Promise.all(
         files.map(async (name) => ({ name, bytes: await readInput(ctx.cwd, name) })),
@@ -205,7 +249,7 @@ function mark(c: ChalkInstance, j: Judgement): string {
   }
 }
 
-function renderFile(
+export function renderFile(
   c: ChalkInstance,
   name: string,
   result: ParseResult,
@@ -236,7 +280,7 @@ function renderFile(
   return `${lines.join("\n")}\n`;
 }
 
-function renderDecision(c: ChalkInstance, d: AttributeDecision, names: readonly string[]): string {
+export function renderDecision(c: ChalkInstance, d: AttributeDecision, names: readonly string[]): string {
   if (d.mode === "off")
     return c.dim(`${d.attribute} is not managed by this configuration (publish settings).`);
   if (d.desired.length === 0) return `${d.attribute} (${d.mode}): nothing would be published.`;
