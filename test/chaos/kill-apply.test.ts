@@ -19,8 +19,8 @@ import { cliEntry, spawnCli } from "./spawn-cli.js";
 const USERS = 64;
 const NOW = new Date();
 const env = { PATH: process.env.PATH };
-/** Deterministic kill points: after the N-th object written (of 58). */
-const HOOK_POINTS = [1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 46, 55];
+/** Deterministic kill points: after the N-th object written (of 56; the last leaves margin for writes in flight). */
+const HOOK_POINTS = [1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 44, 50];
 /** Real SIGKILLs at delays from a fixed seed after "Planned again" (the writes come next). */
 const RANDOM_KILLS = 10;
 const WRITING = /Planned again:/;
