@@ -35,6 +35,9 @@ describe("the bundled action", () => {
     expect(posted).toHaveLength(1);
     expect(posted[0]?.body).toMatch(/^<!-- smimesync-plan:smimesync\.yaml part 1 -->\n/);
     expect(posted[0]?.body).toMatch(/grace\.green@corp\.example\.com/);
+    // The coverage before and after, and the run that made the plan, beside the plan's id.
+    expect(posted[0]?.body).toMatch(/Coverage: .* → after this plan: /);
+    expect(posted[0]?.body).toContain(`[run](https://github.com/corp/pki-config/actions/runs/${plan.runId})`);
     const artifacts = [...w.gh.artifacts.values()].filter((a) => a.runId === plan.runId);
     expect(artifacts.map((a) => [a.name, a.finalized])).toEqual([["smimesync-plan", true]]);
 

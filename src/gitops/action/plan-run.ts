@@ -37,7 +37,18 @@ export function configKey(ctx: ActionContext): string {
 export async function runPlan(ctx: ActionContext, outDir: string): Promise<PlanRun> {
   const planFile = join(outDir, PLAN_JSON);
   const markdownFile = join(outDir, PLAN_MD);
-  const argv = ["plan", "--config", ctx.inputs.config, "--out", planFile, "--detailed-exitcode"];
+  // Markdown from plan itself: only plan has what the coverage line before and after needs (the
+  // observed state); the plan file does not hold it. The run link comes from GITHUB_* variables.
+  const argv = [
+    "plan",
+    "--config",
+    ctx.inputs.config,
+    "--out",
+    planFile,
+    "--detailed-exitcode",
+    "--format",
+    "markdown",
+  ];
   const res = await core.group(`smimesync ${argv.join(" ")}`, async () => {
     const r = await ctx.cli(argv, ctx.cwd);
     if (r.stdout) process.stdout.write(r.stdout.endsWith("\n") ? r.stdout : `${r.stdout}\n`);
@@ -45,7 +56,8 @@ export async function runPlan(ctx: ActionContext, outDir: string): Promise<PlanR
     return r;
   });
   const plan = existsSync(planFile) ? await loadPlan(planFile) : null;
-  const markdown = plan ? renderMarkdown(plan, { runUrl: ctx.run.runUrl }) : null;
+  const printed = res.stdout.startsWith("## smimesync plan") ? `${res.stdout.trimEnd()}\n` : null;
+  const markdown = plan ? (printed ?? renderMarkdown(plan, { runUrl: ctx.run.runUrl })) : null;
   if (markdown !== null) await writeFile(markdownFile, markdown);
   if ((res.code === 0 || res.code === 2) && plan && markdown !== null) {
     return { kind: "planned", hasChanges: res.code === 2, plan, planFile, markdownFile, markdown };
