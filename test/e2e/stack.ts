@@ -6,10 +6,9 @@ import { NOW } from "../fixtures/pki.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
 import { SECRET_ENV } from "../tenant/helpers.js";
 
-/** `directory:` (LDAPS to the DC with the run's CA) and `tenant:` (the emulator) of a config. */
-export function backendsYaml(emu: Emulator): string {
+/** `directory:` of a config: LDAPS to this run's DC with its CA, the password by reference. */
+export function directoryYaml(): string {
   const f = sambaFacts();
-  const t = emu.tenantConfig();
   return `directory:
   url: ${f.ldapsUrl}
   baseDN: ${f.baseDn}
@@ -18,7 +17,13 @@ export function backendsYaml(emu: Emulator): string {
     password: \${env:${SAMBA_PASSWORD_ENV}}
   tls:
     caFile: ${f.caFile}
-tenant:
+`;
+}
+
+/** `directory:` (LDAPS to the DC with the run's CA) and `tenant:` (the emulator) of a config. */
+export function backendsYaml(emu: Emulator): string {
+  const t = emu.tenantConfig();
+  return `${directoryYaml()}tenant:
   tenantId: ${t.tenantId}
   domain: ${t.domain}
   endpoints:

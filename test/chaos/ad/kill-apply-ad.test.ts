@@ -16,6 +16,7 @@ import type { Plan } from "../../../src/plan/types.js";
 import { serializeSnapshot } from "../../../src/tenant/snapshot/snapshot-format.js";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../../ad/env.js";
 import { adminClient, createUsers, testOu } from "../../ad/seed.js";
+import { directoryYaml } from "../../e2e/stack.js";
 import { EmulatorState } from "../../emulator/state.js";
 import { type AdUser, type LdapSource, readAdUsers, runSyncCycle } from "../../emulator/sync-simulator.js";
 import { runCli } from "../../helpers/cli.js";
@@ -117,15 +118,7 @@ beforeAll(async () => {
   await writeFile(
     join(dir, "smimesync.yaml"),
     `version: 1
-directory:
-  url: ${f.ldapsUrl}
-  baseDN: ${f.baseDn}
-  bind:
-    dn: ${f.adminUpn}
-    password: \${env:${SAMBA_PASSWORD_ENV}}
-  tls:
-    caFile: ${f.caFile}
-tenant:
+${directoryYaml()}tenant:
   snapshot: tenant.json
 scope:
   ous:

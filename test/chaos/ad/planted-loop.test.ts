@@ -11,6 +11,7 @@ import type { Plan } from "../../../src/plan/types.js";
 import { serializeSnapshot } from "../../../src/tenant/snapshot/snapshot-format.js";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../../ad/env.js";
 import { adminClient, createUser, testOu } from "../../ad/seed.js";
+import { directoryYaml } from "../../e2e/stack.js";
 import { EmulatorState } from "../../emulator/state.js";
 import { runSyncCycle } from "../../emulator/sync-simulator.js";
 import { loopPkcs7 } from "../../fixtures/loop-pkcs7.js";
@@ -62,15 +63,7 @@ beforeAll(async () => {
   await writeFile(
     join(dir, "smimesync.yaml"),
     `version: 1
-directory:
-  url: ${f.ldapsUrl}
-  baseDN: ${f.baseDn}
-  bind:
-    dn: ${f.adminUpn}
-    password: \${env:${SAMBA_PASSWORD_ENV}}
-  tls:
-    caFile: ${f.caFile}
-tenant:
+${directoryYaml()}tenant:
   snapshot: tenant.json
 scope:
   ous:
