@@ -152,6 +152,7 @@ export interface Tenant {
    */
   concurrency?: number;
   snapshot?: FilePath2;
+  smimeConfig?: TenantSmimeConfig;
 }
 /**
  * Explicit endpoints, overriding those of `cloud`. All must be https.
@@ -160,6 +161,15 @@ export interface TenantEndpoints {
   graph?: HttpsUrl;
   exchange?: HttpsUrl1;
   login?: HttpsUrl2;
+}
+/**
+ * The tenant's S/MIME configuration (Get-SmimeConfig / Set-SmimeConfig).
+ */
+export interface TenantSmimeConfig {
+  /**
+   * The tenant's S/MIME trust collection (`SMIMECertificateIssuingCA`, an SST of root and intermediate CAs: the only store Exchange Online validates S/MIME against). `manage`: plan and apply make it hold exactly `policy.trustAnchors` and `policy.intermediates` (CAs not in the repository are removed); `report`: read it and warn about CAs missing, not in the repository or expiring within `policy.requirements.expiringSoonDays`, change nothing; `ignore`: not read.
+   */
+  issuingCA?: "ignore" | "report" | "manage";
 }
 /**
  * Which recipients are managed. An AD user is in scope when it is under one of `ous` or a member of one of `groups`; with `cloudOnly`, cloud-only mailboxes and mail users are managed too. In both cases it must match `include` (when given) and no `exclude`.

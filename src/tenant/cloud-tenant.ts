@@ -4,6 +4,11 @@
 import { SmimesyncError } from "../errors.js";
 import type { AttributeEdit } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../model/fingerprint.js";
+import {
+  editCollection,
+  type TrustCollectionEdit,
+  trustCollectionFingerprint,
+} from "../model/trust-collection.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
 import { type ExchangeClient, RecipientNotFoundError } from "./exchange/exchange-client.js";
 import {
@@ -15,12 +20,20 @@ import {
   toRecipient,
   valueEditParameter,
 } from "./exchange/recipients.js";
+import {
+  GET_SMIME_CONFIG,
+  SET_SMIME_CONFIG,
+  SMIME_CONFIG_SELECT,
+  smimeConfigParameters,
+  toSmimeConfig,
+} from "./exchange/smime-config.js";
 import type { GraphUsers } from "./graph/graph-users.js";
 import type {
   CloudUser,
   ExchangeRecipient,
   ExchangeRecipientRef,
   NewMailContact,
+  SmimeConfig,
   Tenant,
   UserDelta,
 } from "./types.js";
@@ -103,6 +116,34 @@ export class CloudTenant implements Tenant {
         true,
       );
       return answer.warnings.length === 0 ? WRITE_OK : unconfirmed(ref, answer.warnings);
+    } catch (e) {
+      return perObjectOutcome(e);
+    }
+  }
+
+  async readSmimeConfig(): Promise<SmimeConfig> {
+    const objects: Record<string, unknown>[] = [];
+    for await (const raw of this.exchange.query(GET_SMIME_CONFIG, {}, SMIME_CONFIG_SELECT)) objects.push(raw);
+    return toSmimeConfig(objects);
+  }
+
+  async writeSmimeIssuingCA(edit: TrustCollectionEdit, expected: ObjectFingerprint): Promise<WriteResult> {
+    const current = (await this.readSmimeConfig()).issuingCA;
+    if (!sameFingerprint(trustCollectionFingerprint(current), expected)) {
+      return { ok: false, reason: "stale", message: "the S/MIME trust collection changed since the plan" };
+    }
+    const next = editCollection(current, edit);
+    if (!next.changed) return WRITE_OK;
+    // The whole store in one Set-SmimeConfig (the parameter takes no add/remove table). Setting
+    // the same bytes again is harmless, so it is retried like a read.
+    try {
+      const answer = await this.exchange.run(SET_SMIME_CONFIG, smimeConfigParameters(next.sst), true);
+      if (answer.warnings.length === 0) return WRITE_OK;
+      return {
+        ok: false,
+        reason: "unconfirmed",
+        message: `${SET_SMIME_CONFIG} answered with warnings: ${answer.warnings.join(" ")}`,
+      };
     } catch (e) {
       return perObjectOutcome(e);
     }

@@ -2,6 +2,7 @@
 // recipients (the admin endpoint). Implemented by the cloud adapter and the JSON snapshot backend.
 import type { AttributeEdit, AttributeValues } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
+import type { TrustCollectionEdit } from "../model/trust-collection.js";
 import type { WriteResult } from "../model/write-result.js";
 
 export interface CloudUser {
@@ -78,6 +79,12 @@ export interface NewMailContact {
   readonly values: AttributeValues;
 }
 
+/** The part of the tenant's S/MIME configuration (Get-SmimeConfig) smimesync manages. */
+export interface SmimeConfig {
+  /** SMIMECertificateIssuingCA: the bytes of the SST (serialized certificate store), null when unset. */
+  readonly issuingCA: Uint8Array | null;
+}
+
 export interface Tenant {
   readonly description: string;
   /** Every Entra user (Graph /users with the on-premises sync properties). */
@@ -102,6 +109,14 @@ export interface Tenant {
     edits: readonly AttributeEdit[],
     expected: ObjectFingerprint,
   ): Promise<WriteResult>;
+  /** Get-SmimeConfig. Called only when the config manages or reports the trust collection. */
+  readSmimeConfig(): Promise<SmimeConfig>;
+  /**
+   * Edits the trust collection and writes it whole (Set-SmimeConfig -SMIMECertificateIssuingCA
+   * with the new SST). Re-reads it first and returns `stale` without writing when its
+   * certificates differ from `expected` (trustCollectionFingerprint); entries kept stay byte-exact.
+   */
+  writeSmimeIssuingCA(edit: TrustCollectionEdit, expected: ObjectFingerprint): Promise<WriteResult>;
   /** New-MailContact followed by setting its certificates; returns the new recipient. */
   createContact(contact: NewMailContact): Promise<ExchangeRecipient>;
   close(): Promise<void>;

@@ -103,6 +103,8 @@ export class ExchangeEmulator {
     const set = /^Set-(Mailbox|MailUser|MailContact)$/.exec(cmdlet);
     if (set) return this.set(set[1] as RecipientKind, params);
     if (cmdlet === "New-MailContact") return this.newContact(params);
+    if (cmdlet === "Get-SmimeConfig") return this.getSmimeConfig(req);
+    if (cmdlet === "Set-SmimeConfig") return this.setSmimeConfig(params);
     return exchangeError(
       400,
       "System.Management.Automation.CommandNotFoundException",
@@ -260,6 +262,89 @@ export class ExchangeEmulator {
     return json(200, {
       "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
       "@adminapi.warnings": warnings,
+      value: [],
+    });
+  }
+
+  /**
+   * The organisation has exactly one SmimeConfig; Get-SmimeConfig returns it as a one-object
+   * collection, its SMIMECertificateIssuingCA a byte[] (base64 here, as every byte[]) or null.
+   */
+  private getSmimeConfig(req: EmuRequest): EmuResponse {
+    const ca = this.state.smimeIssuingCA;
+    const full: Record<string, unknown> = {
+      Identity: "",
+      Name: "SmimeConfig",
+      SMIMECertificateIssuingCA: ca === null ? null : Buffer.from(ca).toString("base64"),
+      OWAAllowUserChoiceOfSigningCertificate: false,
+      OWAAlwaysEncrypt: false,
+      OWAAlwaysSign: false,
+    };
+    const select = req.url.searchParams.get("$select") ?? "";
+    const value = select
+      ? Object.fromEntries(select.split(",").flatMap((p) => (p in full ? [[p, full[p]]] : [])))
+      : full;
+    return json(200, {
+      "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+      "@adminapi.warnings": [],
+      value: [value],
+    });
+  }
+
+  /**
+   * Set-SmimeConfig -SMIMECertificateIssuingCA: a single byte[] (not multi-valued, so no
+   * GenericHashTable), replacing the collection; $null clears it. Exchange takes only an SST: bytes
+   * without the store header are refused. Setting the bytes it holds changes nothing and warns.
+   */
+  private setSmimeConfig(params: Record<string, unknown>): EmuResponse {
+    const unknown = Object.keys(params).find((k) => k !== "SMIMECertificateIssuingCA");
+    if (unknown !== undefined) {
+      return exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        `A parameter cannot be found that matches parameter name '${unknown}'.`,
+      );
+    }
+    if (!("SMIMECertificateIssuingCA" in params)) {
+      return json(200, {
+        "@adminapi.warnings": [
+          "The command completed successfully but no settings of 'SmimeConfig' have been modified.",
+        ],
+        value: [],
+      });
+    }
+    const raw = params.SMIMECertificateIssuingCA;
+    let next: Uint8Array | null;
+    if (raw === null) next = null;
+    else if (typeof raw === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(raw) && raw.length % 4 === 0) {
+      next = new Uint8Array(Buffer.from(raw, "base64"));
+    } else {
+      return exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        `Cannot process argument transformation on parameter 'SMIMECertificateIssuingCA'. Cannot convert value to type "System.Byte[]".`,
+      );
+    }
+    // The serialized-store header, checked here on its own (not with production's reader):
+    // version 0, then "CERT".
+    if (
+      next !== null &&
+      (next.length < 8 || Buffer.from(next.subarray(0, 8)).toString("hex") !== "0000000043455254")
+    ) {
+      return exchangeError(
+        400,
+        "Microsoft.Exchange.Data.DataValidationException",
+        "The value of SMIMECertificateIssuingCA isn't a valid serialized certificate store (SST).",
+      );
+    }
+    const before = this.state.smimeIssuingCA;
+    const same = before === null || next === null ? before === next : Buffer.compare(before, next) === 0;
+    this.state.smimeIssuingCA = next;
+    return json(200, {
+      "@odata.context": `${this.base()}/adminapi/beta/${this.state.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+      "@adminapi.warnings": same
+        ? ["The command completed successfully but no settings of 'SmimeConfig' have been modified."]
+        : [],
       value: [],
     });
   }

@@ -43,6 +43,10 @@ export const USER_PROPS = [
 export class EmulatorState {
   readonly users = new Map<string, MutableUser>();
   readonly recipients = new Map<string, EmuRecipient>();
+  /** The organisation's SmimeConfig SMIMECertificateIssuingCA (an SST's bytes), null when unset. */
+  smimeIssuingCA: Uint8Array | null = null;
+  /** Whether a snapshot seeded an smimeConfig (dumped back only then). */
+  hasSmimeConfig = false;
   private readonly changes: UserChangeEntry[] = [];
   private seqCounter = 0;
 
@@ -55,6 +59,11 @@ export class EmulatorState {
     const state = new EmulatorState(doc.tenantId ?? fallback.tenantId, doc.domain ?? fallback.domain);
     for (const u of doc.users) state.upsertUser(userFromSnapshot(u));
     for (const r of doc.recipients) state.putRecipient(recipientFromSnapshot(r));
+    if (doc.smimeConfig !== undefined) {
+      state.hasSmimeConfig = true;
+      const raw = doc.smimeConfig.issuingCA;
+      state.smimeIssuingCA = raw === undefined || raw === null || raw === "" ? null : unb64(raw);
+    }
     return state;
   }
 
@@ -78,6 +87,9 @@ export class EmulatorState {
           userSMIMECertificate: r.userSMIMECertificate.map(b64),
         }),
       ),
+      ...(this.hasSmimeConfig || this.smimeIssuingCA !== null
+        ? { smimeConfig: { issuingCA: this.smimeIssuingCA === null ? null : b64(this.smimeIssuingCA) } }
+        : {}),
     };
   }
 

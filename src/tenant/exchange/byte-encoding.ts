@@ -1,5 +1,6 @@
 // THE place where Exchange's byte arrays meet JSON. How InvokeCommand encodes byte[] properties
-// (UserCertificate, UserSMimeCertificate) is not documented; the working assumption is OData's
+// (UserCertificate, UserSMimeCertificate, and Set-SmimeConfig's single SMIMECertificateIssuingCA)
+// is not documented; the working assumption is OData's
 // Edm.Binary: standard base64 strings. Should that prove wrong, only this file changes.
 import { SmimesyncError } from "../../errors.js";
 

@@ -34,6 +34,11 @@ export interface SnapshotRecipient {
   readonly userSMIMECertificate?: readonly string[];
 }
 
+export interface SnapshotSmimeConfig {
+  /** SMIMECertificateIssuingCA: base64 of the SST; null when none is set. */
+  readonly issuingCA?: string | null;
+}
+
 export interface SnapshotDocument {
   readonly formatVersion: 1;
   readonly tenantId?: string;
@@ -41,6 +46,8 @@ export interface SnapshotDocument {
   readonly capturedAt?: string;
   readonly users: readonly SnapshotUser[];
   readonly recipients: readonly SnapshotRecipient[];
+  /** Absent in snapshots of tenants whose trust collection is not managed. */
+  readonly smimeConfig?: SnapshotSmimeConfig;
 }
 
 const validate = validateSnapshot as ValidateFunction<SnapshotDocument>;

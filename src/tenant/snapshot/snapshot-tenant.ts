@@ -9,6 +9,11 @@ import { SmimesyncError } from "../../errors.js";
 import { BatchedFile, type BatchOptions, type DocumentCodec } from "../../files/batched-file.js";
 import type { AttributeEdit } from "../../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint, sameFingerprint } from "../../model/fingerprint.js";
+import {
+  editCollection,
+  type TrustCollectionEdit,
+  trustCollectionFingerprint,
+} from "../../model/trust-collection.js";
 import { WRITE_OK, type WriteResult } from "../../model/write-result.js";
 import { EXCHANGE_ATTRIBUTE } from "../exchange/recipients.js";
 import type {
@@ -16,17 +21,21 @@ import type {
   ExchangeRecipient,
   ExchangeRecipientRef,
   NewMailContact,
+  SmimeConfig,
   Tenant,
   UserDelta,
 } from "../types.js";
 import { editAllValues, editValues, writeScopeMessage } from "../value-edit.js";
 import {
+  fromBase64,
   parseSnapshot,
   recipientFromSnapshot,
   recipientToSnapshot,
   type SnapshotDocument,
   type SnapshotRecipient,
+  type SnapshotSmimeConfig,
   serializeSnapshot,
+  toBase64,
   userFromSnapshot,
 } from "./snapshot-format.js";
 
@@ -38,6 +47,8 @@ interface SnapshotState {
   readonly recipients: SnapshotRecipient[];
   /** `kind:identity` (lower case) -> index in `recipients`. */
   readonly byKey: Map<string, number>;
+  /** The S/MIME configuration with this process's writes; undefined when the file has none. */
+  smimeConfig: SnapshotSmimeConfig | undefined;
 }
 
 const keyOf = (kind: string, identity: string): string => `${kind}:${identity.toLowerCase()}`;
@@ -49,9 +60,14 @@ const SNAPSHOT_CODEC: DocumentCodec<SnapshotState> = {
     const recipients = [...doc.recipients];
     // parseSnapshot refuses a repeated kind + identity, so the keys are unique.
     const byKey = new Map(recipients.map((r, i) => [keyOf(r.kind, r.identity), i]));
-    return { doc, recipients, byKey };
+    return { doc, recipients, byKey, smimeConfig: doc.smimeConfig };
   },
-  render: (state) => serializeSnapshot({ ...state.doc, recipients: state.recipients }),
+  render: (state) =>
+    serializeSnapshot({
+      ...state.doc,
+      recipients: state.recipients,
+      ...(state.smimeConfig === undefined ? {} : { smimeConfig: state.smimeConfig }),
+    }),
 };
 
 /** `options` tune when writes are saved (tests); the defaults suit every real use. */
@@ -163,6 +179,40 @@ export class SnapshotTenant implements Tenant {
     });
   }
 
+  async readSmimeConfig(): Promise<SmimeConfig> {
+    return { issuingCA: issuingCaOf(this.#state) };
+  }
+
+  writeSmimeIssuingCA(edit: TrustCollectionEdit, expected: ObjectFingerprint): Promise<WriteResult> {
+    const path = this.#file.path;
+    return this.#file.exclusive((state): WriteResult => {
+      const current = issuingCaOf(state);
+      if (!sameFingerprint(trustCollectionFingerprint(current), expected)) {
+        return {
+          ok: false,
+          reason: "stale",
+          message: `the S/MIME trust collection changed in ${path} since the plan`,
+        };
+      }
+      const next = editCollection(current, edit);
+      if (!next.changed) return WRITE_OK;
+      const set = (s: SnapshotState, sst: Uint8Array | null) => {
+        s.smimeConfig = { ...s.smimeConfig, issuingCA: sst === null ? null : toBase64(sst) };
+      };
+      set(state, next.sst);
+      this.#file.written({
+        label: "the S/MIME trust collection",
+        replay: (fresh) => {
+          const now = issuingCaOf(fresh);
+          if (!sameFingerprint(trustCollectionFingerprint(now), expected)) return "it was changed";
+          set(fresh, editCollection(now, edit).sst);
+          return undefined;
+        },
+      });
+      return WRITE_OK;
+    });
+  }
+
   createContact(contact: NewMailContact): Promise<ExchangeRecipient> {
     const path = this.#file.path;
     return this.#file.exclusive((state) => {
@@ -213,6 +263,11 @@ export class SnapshotTenant implements Tenant {
   close(): Promise<void> {
     return this.#file.close();
   }
+}
+
+function issuingCaOf(state: SnapshotState): Uint8Array | null {
+  const raw = state.smimeConfig?.issuingCA;
+  return raw === undefined || raw === null || raw === "" ? null : fromBase64(raw);
 }
 
 function find(
