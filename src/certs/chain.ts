@@ -5,6 +5,7 @@
 import type { KeyObject } from "node:crypto";
 import { CHAIN_LIMITS } from "../model/limits.js";
 import type { CrlSummary } from "./crl.js";
+import type { PathFacts } from "./facts.js";
 import type { CertSummary } from "./summary.js";
 import { publicKeyInfo } from "./summary.js";
 import { publicKeyFromSpki, verifySignedBy } from "./verify.js";
@@ -28,6 +29,11 @@ export type PathResult =
       readonly exceeded?: ChainBound;
     };
 
+/** Chain searches recorded by an earlier run under the same material (CertCache rebuilds them). */
+export interface RecordedPaths {
+  pathFacts(leafSha256: string): PathFacts | undefined;
+}
+
 /** A budget of signature checks shared by the certificates of one value; `buildPath` draws on it. */
 export interface ChainBudget {
   remaining: number;
@@ -40,12 +46,44 @@ export class TrustStore {
   readonly #keys = new Map<string, KeyObject | null>();
   readonly #links = new Map<string, boolean>();
   readonly #paths = new Map<string, PathResult>();
+  readonly #configured = new Map<string, CertSummary>();
+  readonly #recorded: RecordedPaths | undefined;
   #verifications = 0;
 
-  constructor(anchors: readonly CertSummary[], intermediates: readonly CertSummary[]) {
+  constructor(
+    anchors: readonly CertSummary[],
+    intermediates: readonly CertSummary[],
+    recorded?: RecordedPaths,
+  ) {
     this.#anchors = new Map(anchors.map((a) => [a.sha256, a]));
     this.#intermediates = intermediates.filter((c) => !this.#anchors.has(c.sha256));
-    for (const c of [...anchors, ...intermediates]) this.#index(this.#bySubject, c);
+    for (const c of [...anchors, ...intermediates]) {
+      this.#index(this.#bySubject, c);
+      this.#configured.set(c.sha256, c);
+    }
+    this.#recorded = recorded;
+  }
+
+  /** The configured-only search for this leaf, if this run made it (or adopted a recorded one). */
+  searched(leafSha256: string): PathResult | undefined {
+    return this.#paths.get(leafSha256);
+  }
+
+  /** A recorded search, when every certificate on its path is configured now; else undefined. */
+  #adopt(leaf: CertSummary): PathResult | undefined {
+    const f = this.#recorded?.pathFacts(leaf.sha256);
+    if (f === undefined) return undefined;
+    if (!f.ok) {
+      return f.exceeded === null
+        ? { ok: false, problem: f.problem, checks: f.checks }
+        : { ok: false, problem: f.problem, checks: f.checks, exceeded: f.exceeded };
+    }
+    const rest = f.path.map((sha) => this.#configured.get(sha));
+    if (rest.some((c) => c === undefined)) return undefined;
+    const path = [leaf, ...(rest as CertSummary[])];
+    // The last must be an anchor, or the record is not a path under this material.
+    if (!this.#anchors.has(path[path.length - 1]!.sha256)) return undefined;
+    return { ok: true, path, checks: f.checks };
   }
 
   get anchors(): readonly CertSummary[] {
@@ -120,7 +158,8 @@ export class TrustStore {
   buildPath(leaf: CertSummary, extra: readonly CertSummary[] = [], budget?: ChainBudget): PathResult {
     let configured = this.#paths.get(leaf.sha256);
     if (configured === undefined) {
-      configured = this.#search(leaf, this.#bySubject, new Set(), maxSignatureChecksPerCertificate);
+      configured =
+        this.#adopt(leaf) ?? this.#search(leaf, this.#bySubject, new Set(), maxSignatureChecksPerCertificate);
       this.#paths.set(leaf.sha256, configured);
     }
     let result = configured;

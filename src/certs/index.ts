@@ -1,7 +1,23 @@
 // The public surface of src/certs: parsing, summaries, chains, CRLs, PKCS#7 building. No I/O.
 export { describeKey, type HashName, type KeyInfo, type SignatureAlgorithm } from "./algorithms.js";
-export { type ChainBound, type ChainBudget, type PathResult, TrustStore } from "./chain.js";
+export {
+  type ChainBound,
+  type ChainBudget,
+  type PathResult,
+  type RecordedPaths,
+  TrustStore,
+} from "./chain.js";
 export { type CrlParseResult, type CrlSummary, type RevokedEntry, summarizeCrl } from "./crl.js";
+export {
+  type CertFacts,
+  decodeValueFacts,
+  type FactSource,
+  type PathFacts,
+  parseFromFacts,
+  pathFacts,
+  type ValueFacts,
+  valueFacts,
+} from "./facts.js";
 export { buildOutlookBlob, OUTLOOK_CERT_TAGS } from "./outlook.js";
 export {
   CertCache,
@@ -14,6 +30,7 @@ export {
   parseCertificateFile,
   parseCertificates,
   parseCrlFile,
+  type SeenValue,
   type ValueForm,
 } from "./parse.js";
 export { buildCertsOnlyPkcs7 } from "./pkcs7.js";

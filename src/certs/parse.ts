@@ -3,6 +3,7 @@
 // every failure is a typed ParseError. Anything that holds a private key is refused outright.
 import { type CrlSummary, summarizeCrl } from "./crl.js";
 import { children, DerError, readTlv, TAG, type Tlv } from "./der.js";
+import { type FactSource, type PathFacts, parseFromFacts } from "./facts.js";
 import { readOutlookBlob } from "./outlook.js";
 import { readPkcs7 } from "./pkcs7.js";
 import { type CertParseResult, type CertSummary, sha256Hex, summarizeCertificate } from "./summary.js";
@@ -284,14 +285,36 @@ export function parseCrlFile(bytes: Uint8Array): CrlFileParseResult {
   return { ok: true, crls: r.crls };
 }
 
+/** One value the cache has seen this run, for a store of facts to record (src/certs/facts.ts). */
+export interface SeenValue {
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+  readonly parse: ParseResult;
+  /** True when the result was rebuilt from recorded facts rather than parsed. */
+  readonly recorded: boolean;
+}
+
 /**
  * Parses once per run, however often the same bytes appear (userCertificate, inside PKCS#7, in the
- * tenant): results are keyed by the SHA-256 of the bytes (3 µs, against ~0.1 ms to parse).
+ * tenant): results are keyed by the SHA-256 of the bytes (3 µs, against ~0.1 ms to parse). Given a
+ * FactSource (facts recorded by an earlier run), a value found there is rebuilt from its facts.
  */
 export class CertCache {
   readonly #certs = new Map<string, CertParseResult>();
-  readonly #values = new Map<string, ParseResult>();
-  readonly #summarize: CertSummarizer = (der) => this.certificate(der);
+  readonly #values = new Map<string, SeenValue>();
+  readonly #paths = new Map<string, PathFacts>();
+  readonly #facts: FactSource | undefined;
+  // A certificate met before in other bytes is summarised once; its `der` is made a view of these
+  // bytes, so that the value's facts can name where it sits (facts.ts).
+  readonly #summarize: CertSummarizer = (der) => {
+    const r = this.certificate(der);
+    return r.ok && r.cert.der !== der ? { ok: true, cert: { ...r.cert, der } } : r;
+  };
+  #recorded = 0;
+
+  constructor(facts?: FactSource) {
+    this.#facts = facts;
+  }
 
   certificate(der: Uint8Array): CertParseResult {
     const key = sha256Hex(der);
@@ -305,16 +328,36 @@ export class CertCache {
 
   value(bytes: Uint8Array): ParseResult {
     const key = sha256Hex(bytes);
-    let r = this.#values.get(key);
-    if (r === undefined) {
-      r = parseCertificates(bytes, this.#summarize);
-      this.#values.set(key, r);
+    const seen = this.#values.get(key);
+    if (seen !== undefined) return seen.parse;
+    const facts = this.#facts?.lookup(key);
+    const rebuilt = facts === undefined ? undefined : parseFromFacts(bytes, facts);
+    if (rebuilt !== undefined && facts?.ok) {
+      for (const c of facts.certs) if (c.path !== null) this.#paths.set(c.sha256, c.path);
     }
-    return r;
+    const parse = rebuilt ?? parseCertificates(bytes, this.#summarize);
+    if (rebuilt !== undefined) this.#recorded++;
+    this.#values.set(key, { sha256: key, bytes, parse, recorded: rebuilt !== undefined });
+    return parse;
+  }
+
+  /** The chain search recorded with a certificate rebuilt from facts (TrustStore consults it). */
+  pathFacts(leafSha256: string): PathFacts | undefined {
+    return this.#paths.get(leafSha256);
+  }
+
+  /** Every value seen this run, in the order first seen. */
+  seen(): IterableIterator<SeenValue> {
+    return this.#values.values();
   }
 
   get size(): { certificates: number; values: number } {
     return { certificates: this.#certs.size, values: this.#values.size };
+  }
+
+  /** Values rebuilt from recorded facts rather than parsed, this run. */
+  get fromFacts(): number {
+    return this.#recorded;
   }
 }
 

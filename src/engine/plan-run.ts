@@ -14,15 +14,22 @@ import { type Managed, reconcile } from "../reconcile/reconcile.js";
 import type { WatchedCa } from "../report/build.js";
 import type { CoverageJudge } from "../report/ports.js";
 import { type BackendOptions, openBackends } from "./backends.js";
-import { loadPolicy } from "./policy-material.js";
+import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
 import { type ReadProgress, readObserved } from "./read.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
+import { type CacheLimits, type CacheStats, policyFingerprint, VerdictStore } from "./verdict-cache.js";
 
 export interface PlanOptions extends BackendOptions {
   /** The policy's `now`; defaults to the wall clock. */
   readonly now?: Date;
   readonly onRead?: ReadProgress;
+  /** The verdict cache (verdict-cache.ts); none: every value is analysed from its bytes. */
+  readonly cache?: {
+    readonly dir: string;
+    readonly note: (line: string) => void;
+    readonly limits?: Partial<CacheLimits>;
+  };
 }
 
 export interface PlanResult {
@@ -31,6 +38,8 @@ export interface PlanResult {
   readonly trips: readonly GuardTrip[];
   /** What the coverage report reads of the same run (src/report): nothing is read twice. */
   readonly observation: PlanObservation;
+  /** How the verdict cache served this run, when there was one. */
+  readonly cache: CacheStats | undefined;
 }
 
 export interface PlanObservation {
@@ -41,8 +50,15 @@ export interface PlanObservation {
 
 export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Promise<PlanResult> {
   const now = opts.now ?? new Date();
-  const cache = new CertCache();
-  const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now);
+  const material = await readPolicyMaterial(loaded);
+  const store = opts.cache
+    ? await VerdictStore.open({
+        ...opts.cache,
+        fingerprint: policyFingerprint(material, loaded.config.policy),
+      })
+    : undefined;
+  const cache = new CertCache(store);
+  const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now, material);
   const settings = await reconcileSettings(loaded);
   const git = await gitContext(loaded.baseDir, planInputsOf(loaded));
 
@@ -70,6 +86,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   } finally {
     await backends.close();
   }
+  await store?.save(cache, policy.trust);
 
   const plan = assemblePlan({
     createdAt: new Date(),
@@ -99,5 +116,6 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       judge: coverageJudge(policy, now, cache),
       cas: watchedCas(policy),
     },
+    cache: store?.stats(cache),
   };
 }

@@ -5,7 +5,13 @@ import type { LoadedConfig } from "../config/load.js";
 import { SmimesyncError } from "../errors.js";
 import { readBoundedFile } from "../files/bounded-read.js";
 import type { FileKind } from "../model/limits.js";
-import { buildPolicy, type MaterialFile, materialWarnings, type Policy } from "../policy/index.js";
+import {
+  buildPolicy,
+  type MaterialFile,
+  materialWarnings,
+  type Policy,
+  type PolicyMaterial,
+} from "../policy/index.js";
 
 export interface LoadedPolicy {
   readonly policy: Policy;
@@ -13,7 +19,8 @@ export interface LoadedPolicy {
   readonly warnings: readonly string[];
 }
 
-export async function loadPolicy(loaded: LoadedConfig, cache: CertCache, now: Date): Promise<LoadedPolicy> {
+/** The files the config's policy names, read (trust anchors, intermediates, CRLs). */
+export async function readPolicyMaterial(loaded: LoadedConfig): Promise<PolicyMaterial> {
   const read = async (files: readonly string[] | undefined, kind: FileKind): Promise<MaterialFile[]> =>
     Promise.all(
       (files ?? []).map(async (name) => {
@@ -32,15 +39,20 @@ export async function loadPolicy(loaded: LoadedConfig, cache: CertCache, now: Da
       }),
     );
   const p = loaded.config.policy;
-  const policy = buildPolicy(
-    p,
-    {
-      trustAnchors: await read(p.trustAnchors, "certificate"),
-      intermediates: await read(p.intermediates, "certificate"),
-      crls: await read(p.crls, "crl"),
-    },
-    cache,
-  );
+  return {
+    trustAnchors: await read(p.trustAnchors, "certificate"),
+    intermediates: await read(p.intermediates, "certificate"),
+    crls: await read(p.crls, "crl"),
+  };
+}
+
+export async function loadPolicy(
+  loaded: LoadedConfig,
+  cache: CertCache,
+  now: Date,
+  material?: PolicyMaterial,
+): Promise<LoadedPolicy> {
+  const policy = buildPolicy(loaded.config.policy, material ?? (await readPolicyMaterial(loaded)), cache);
   const errors = policy.problems.filter((x) => x.severity === "error");
   if (errors.length > 0) {
     throw new SmimesyncError(

@@ -98,7 +98,8 @@ export function buildPolicy(
     });
   const anchors = certsOf(material.trustAnchors, "trust anchor");
   const intermediates = certsOf(material.intermediates, "intermediate");
-  const trust = new TrustStore(anchors, intermediates);
+  // Chain searches recorded with the cache's values are adopted when they fit this material.
+  const trust = new TrustStore(anchors, intermediates, cache);
 
   const crlsByIssuer = new Map<string, CrlSummary[]>();
   for (const f of material.crls) {

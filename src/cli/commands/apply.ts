@@ -4,6 +4,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { SmimesyncError } from "../../errors.js";
 import type { AuditApproval, ChangeOutcome } from "../../gitops/audit-record.js";
 import { hasChanges, type Plan } from "../../plan/types.js";
+import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -12,7 +13,7 @@ import { progress } from "../progress.js";
 import { printDiagnostics } from "../report-error.js";
 import { backendsWithNotices, planWithProgress, printGuardTrips } from "./shared.js";
 
-interface ApplyOptions {
+interface ApplyOptions extends CacheOptions {
   config: string;
   approvalPr?: string[];
   autoApprove?: boolean;
@@ -22,15 +23,17 @@ interface ApplyOptions {
 }
 
 export const applyCommand: CommandFactory = (ctx) =>
-  new Command("apply")
-    .description(
-      "plan again and write the changes approved plans showed, or plan and apply after confirmation",
-    )
-    .argument(
-      "[plans...]",
-      "approved plan files written by `smimesync plan --out` (several: the plans of every pull request merged since the last apply)",
-    )
-    .addOption(configOption())
+  addCacheOptions(
+    new Command("apply")
+      .description(
+        "plan again and write the changes approved plans showed, or plan and apply after confirmation",
+      )
+      .argument(
+        "[plans...]",
+        "approved plan files written by `smimesync plan --out` (several: the plans of every pull request merged since the last apply)",
+      )
+      .addOption(configOption()),
+  )
     .option(
       "--approval-pr <number...>",
       "the merged pull request each plan file was posted on, in the same order (recorded in the audit; its commit may then be outside HEAD's history, as after a squash merge)",
@@ -96,7 +99,7 @@ export const applyCommand: CommandFactory = (ctx) =>
         );
       }
       if (opts.unattended) {
-        const unattended = await planUnattended(ctx, o, loaded);
+        const unattended = await planUnattended(ctx, o, loaded, opts);
         if (unattended === undefined) return;
         plan = unattended.plan;
         approval = unattended.approval;
@@ -105,7 +108,7 @@ export const applyCommand: CommandFactory = (ctx) =>
         const inputs = approvalInputs(ctx.cwd, files, opts.approvalPr ?? []);
         const { approvals, notes } = await loadApprovals(loaded, inputs, ctx.env);
         for (const note of notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
-        const planned = await planWithProgress(ctx, o, loaded);
+        const planned = await planWithProgress(ctx, o, loaded, { cache: opts });
         plan = planned.plan;
         refuseTrips(planned.trips);
         const x = checkApproved(plan, approvals);
@@ -216,6 +219,7 @@ async function planUnattended(
   ctx: CliContext,
   o: Output,
   loaded: LoadedConfig,
+  cache: CacheOptions,
 ): Promise<{ plan: Plan; approval: AuditApproval } | undefined> {
   const reasons = loaded.config.reconcile?.autoApply ?? [];
   if (reasons.length === 0) {
@@ -231,7 +235,7 @@ async function planUnattended(
     import("../../engine/apply-run.js"),
     import("../../apply/unattended.js"),
   ]);
-  const planned = await planWithProgress(ctx, o, loaded);
+  const planned = await planWithProgress(ctx, o, loaded, { cache });
   refuseTrips(planned.trips);
   const pick = selectUnattended(planned.plan, reasons);
   const waiting = [
@@ -265,7 +269,7 @@ async function planAndConfirm(
   loaded: LoadedConfig,
   opts: ApplyOptions,
 ): Promise<Plan | undefined> {
-  const { plan, trips } = await planWithProgress(ctx, o, loaded);
+  const { plan, trips } = await planWithProgress(ctx, o, loaded, { cache: opts });
   const { planRenderer } = await import("../../plan/render/index.js");
   o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
   if (trips.length > 0) {

@@ -2,22 +2,25 @@
 // and says so in its exit code: 2 when there is drift, 0 when there is none, 1 on error. `plan
 // --detailed-exitcode` stays Terraform's (changes only), so a converged plan under drift exits 0.
 import { Command } from "commander";
+import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
 import { planWithProgress } from "./shared.js";
 
-interface DriftOptions {
+interface DriftOptions extends CacheOptions {
   config: string;
 }
 
 export const driftCommand: CommandFactory = (ctx) =>
-  new Command("drift")
-    .description(
-      "show where Exchange Online differs from the authority; exit 2 when it does (for monitoring)",
-    )
-    .addOption(configOption())
+  addCacheOptions(
+    new Command("drift")
+      .description(
+        "show where Exchange Online differs from the authority; exit 2 when it does (for monitoring)",
+      )
+      .addOption(configOption()),
+  )
     .addHelpText(
       "after",
       "\nReads both sides like `plan` and writes nothing. Drift is what a plan does not change: values\n" +
@@ -35,7 +38,7 @@ export const driftCommand: CommandFactory = (ctx) =>
       const o = ctx.output();
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan } = await planWithProgress(ctx, o, loaded);
+      const { plan } = await planWithProgress(ctx, o, loaded, { cache: opts });
       if (plan.drift.length === 0) {
         o.out(
           `No drift: Exchange Online matches the authority for all ${plan.summary.inScope} recipients in scope.`,

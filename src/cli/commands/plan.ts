@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { DEFAULT_CONFIG_FILE } from "../../config/default-file.js";
 import { PLAN_FORMATS, type PlanFormat } from "../../plan/render/formats.js";
 import { hasChanges } from "../../plan/types.js";
+import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
@@ -24,7 +25,7 @@ async function commitLeftoverJournals(ctx: CliContext, o: Output, baseDir: strin
   }
 }
 
-interface PlanOptions {
+interface PlanOptions extends CacheOptions {
   config: string;
   out?: string;
   format: PlanFormat;
@@ -32,9 +33,11 @@ interface PlanOptions {
 }
 
 export const planCommand: CommandFactory = (ctx) =>
-  new Command("plan")
-    .description("read AD and Office 365, apply the policy, and show the changes (writes nothing)")
-    .addOption(configOption())
+  addCacheOptions(
+    new Command("plan")
+      .description("read AD and Office 365, apply the policy, and show the changes (writes nothing)")
+      .addOption(configOption()),
+  )
     .option("-o, --out <file>", "save the plan (JSON) for `smimesync apply <file>`")
     .addOption(new Option("-f, --format <format>", "output format").choices(PLAN_FORMATS).default("text"))
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
@@ -62,7 +65,7 @@ export const planCommand: CommandFactory = (ctx) =>
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       await commitLeftoverJournals(ctx, o, loaded.baseDir);
-      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded);
+      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, { cache: opts });
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
       const runUrl = opts.format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
       const coverage =

@@ -4,13 +4,14 @@ import { Command, Option } from "commander";
 import { SmimesyncError } from "../../errors.js";
 import { buildReport, DEFAULT_WEEKS, MAX_WEEKS } from "../../report/build.js";
 import { REPORT_FORMATS, type ReportFormat, renderReport } from "../../report/render/index.js";
+import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
 import { planWithProgress } from "./shared.js";
 
-interface ReportOptions {
+interface ReportOptions extends CacheOptions {
   config: string;
   format?: ReportFormat;
   out?: string;
@@ -27,9 +28,11 @@ const BY_EXTENSION: Readonly<Record<string, ReportFormat>> = {
 };
 
 export const reportCommand: CommandFactory = (ctx) =>
-  new Command("report")
-    .description("who can receive encrypted mail now, and who loses it week by week (writes nothing)")
-    .addOption(configOption())
+  addCacheOptions(
+    new Command("report")
+      .description("who can receive encrypted mail now, and who loses it week by week (writes nothing)")
+      .addOption(configOption()),
+  )
     .addOption(
       new Option(
         "-f, --format <format>",
@@ -57,7 +60,7 @@ export const reportCommand: CommandFactory = (ctx) =>
       ]);
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan, observation } = await planWithProgress(ctx, o, loaded);
+      const { plan, observation } = await planWithProgress(ctx, o, loaded, { cache: opts });
       const report = buildReport({ plan, ...observation, weeks });
       if (opts.out) {
         await writeFileAtomic(

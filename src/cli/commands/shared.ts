@@ -3,27 +3,41 @@ import type { GuardTrip } from "../../apply/guards.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { BackendOptions } from "../../engine/backends.js";
 import type { PlanResult } from "../../engine/plan-run.js";
+import type { CacheOptions } from "../cache-option.js";
 import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
 
+export interface PlanRunChoices {
+  /** The policy's `now`; default: the seam's, else the wall clock. */
+  readonly now?: Date;
+  /** The command's --cache-dir / --no-cache; without them no verdict cache is used (demo). */
+  readonly cache?: CacheOptions;
+}
+
 /**
  * `plan` as every command runs it (plan, apply without a file, demo): the engine's test seams,
- * and a progress line on a terminal while both sides are read.
+ * the verdict cache, and a progress line on a terminal while both sides are read.
  */
 export async function planWithProgress(
   ctx: CliContext,
   o: Output,
   loaded: LoadedConfig,
-  now: Date | undefined = ctx.seams.now,
+  choices: PlanRunChoices = {},
 ): Promise<PlanResult> {
-  const { computePlan } = await import("../../engine/plan-run.js");
+  const [{ computePlan }, { resolveCacheDir }] = await Promise.all([
+    import("../../engine/plan-run.js"),
+    import("../../engine/cache-dir.js"),
+  ]);
+  const now = choices.now ?? ctx.seams.now;
+  const cacheDir = choices.cache ? resolveCacheDir(choices.cache, ctx.env, ctx.cwd) : undefined;
   const p = progress(o, { env: ctx.env });
   try {
     return await computePlan(loaded, {
       env: ctx.env,
       ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
+      ...(cacheDir ? { cache: { dir: cacheDir, note: (line: string) => o.err(o.color.yellow(line)) } } : {}),
       onRead: (c) =>
         p.update(
           `Reading… AD ${c.directory} objects, Entra ID ${c.cloudUsers} users, Exchange ${c.exchange} recipients`,
