@@ -46,10 +46,6 @@ async function cacheFile(cacheDir: string): Promise<string> {
   return join(cacheDir, names[0]!);
 }
 
-function changeFor(p: Plan, address: string) {
-  return p.changes.filter((c) => c.address === address).map((c) => `${c.action}:${c.reason}`);
-}
-
 describe("verdict cache", () => {
   it("a warm plan equals the cold plan, and is served from the facts without parsing", async () => {
     const { dir, cacheDir } = await demo();
