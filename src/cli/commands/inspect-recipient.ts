@@ -55,7 +55,7 @@ export async function inspectRecipient(
 ): Promise<InspectedRecipient> {
   const loaded = await loadConfig(opts.config, ctx.cwd);
   printDiagnostics(o, loaded.warnings, ctx.env);
-  const { plan, observation } = await planWithProgress(ctx, o, loaded, opts.now);
+  const { plan, observation } = await planWithProgress(ctx, o, loaded, opts.now ? { now: opts.now } : {});
   const wanted = opts.mail
     .trim()
     .replace(/^smtp:/i, "")
