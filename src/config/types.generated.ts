@@ -167,7 +167,7 @@ export interface TenantEndpoints {
  */
 export interface TenantSmimeConfig {
   /**
-   * The tenant's S/MIME trust collection (`SMIMECertificateIssuingCA`, an SST of root and intermediate CAs: the only store Exchange Online validates S/MIME against). `manage`: plan and apply make it hold exactly `policy.trustAnchors` and `policy.intermediates` (CAs not in the repository are removed); `report`: read it and warn about CAs missing, not in the repository or expiring within `policy.requirements.expiringSoonDays`, change nothing; `ignore`: not read.
+   * The tenant's S/MIME trust collection (`SMIMECertificateIssuingCA`, an SST of root and intermediate CAs: the only store Exchange Online validates S/MIME against). `manage`: plan and apply make it hold exactly `policy.trustAnchors` and `policy.intermediates` (CAs not in the repository are removed); `report`: read it and warn about CAs missing, not in the repository or expiring within `policy.requirements.expiringSoonDays`, change nothing; `ignore`: not read. Not yet acted on: the tenant backends read and write the collection, but plan and apply do not use this setting yet (issue 11).
    */
   issuingCA?: "ignore" | "report" | "manage";
 }
