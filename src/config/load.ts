@@ -4,7 +4,7 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { dirname, relative, resolve } from "node:path";
-import { Lexer, LineCounter, parseDocument } from "yaml";
+import { isAlias, isCollection, Lexer, LineCounter, parseDocument, visit } from "yaml";
 import { type Diagnostic, DiagnosticsError, SmimesyncError } from "../errors.js";
 import { readBoundedFile } from "../files/bounded-read.js";
 import { YAML_LIMITS } from "../model/limits.js";
@@ -88,6 +88,18 @@ export async function parseConfig(
   });
   const syntax = doc.errors.map((e) => at(e.pos[0], `YAML: ${e.message.split("\n")[0]}`));
   if (syntax.length > 0) throw new DiagnosticsError("CONFIG_INVALID", syntax);
+  // A key that is a list, a mapping or an alias (`? [a, b]: x`) means nothing in a config; yaml
+  // would stringify it with only a process warning. Refused, located, before any conversion.
+  const oddKeys: Diagnostic[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key) || isAlias(pair.key))
+        oddKeys.push(
+          at(pair.key.range?.[0] ?? 0, "YAML: a key must be plain text, not a list, mapping or alias"),
+        );
+    },
+  });
+  if (oddKeys.length > 0) throw new DiagnosticsError("CONFIG_INVALID", oddKeys);
 
   let data: unknown;
   try {

@@ -109,6 +109,17 @@ policy:
     expect(found[0]).toMatch(/^\d+:\d+: YAML: /);
   });
 
+  it("refuses a key that is a list, a mapping or an alias, with its position, instead of stringifying it", async () => {
+    const found = await problems(
+      "version: 1\n? [a, b]\n: x\nscope:\n  ? {k: v}\n  : y\n  base: &b z\n  *b : w\n",
+    );
+    expect(found).toEqual([
+      "2:3: YAML: a key must be plain text, not a list, mapping or alias",
+      "5:5: YAML: a key must be plain text, not a list, mapping or alias",
+      "8:3: YAML: a key must be plain text, not a list, mapping or alias",
+    ]);
+  });
+
   it("reports a duplicate key", async () => {
     const found = await problems(`${VALID}version: 1\n`, { "tenant.json": "{}" });
     expect(found[0]).toMatch(/^16:1: YAML: .*unique/i);
