@@ -167,7 +167,7 @@ export interface TenantEndpoints {
  */
 export interface TenantSmimeConfig {
   /**
-   * The tenant's S/MIME trust collection (`SMIMECertificateIssuingCA`, an SST of root and intermediate CAs: the only store Exchange Online validates S/MIME against). `manage`: plan and apply make it hold exactly `policy.trustAnchors` and `policy.intermediates` (CAs not in the repository are removed); `report`: read it and warn about CAs missing, not in the repository or expiring within `policy.requirements.expiringSoonDays`, change nothing; `ignore`: not read. Not yet acted on: the tenant backends read and write the collection, but plan and apply do not use this setting yet (issue 11).
+   * The tenant's S/MIME trust collection (`SMIMECertificateIssuingCA`, an SST of root and intermediate CAs: the only store Exchange Online validates S/MIME against). `manage`: plan and apply make it hold exactly `policy.trustAnchors` and `policy.intermediates` (CAs not in the repository are removed); `report`: read it and warn about CAs missing, not in the repository or expiring within `policy.requirements.expiringSoonDays`, change nothing; `ignore`: not read. `report` is acted on by plan and report (warnings, and the tenant's CAs in the report's CA expiry list); `manage` is not yet: it reports the same and says so, and never writes the collection.
    */
   issuingCA?: "ignore" | "report" | "manage";
 }

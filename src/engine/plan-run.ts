@@ -18,6 +18,7 @@ import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
 import { type ReadProgress, readObserved } from "./read.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
+import { judgeTrustCollection, type TrustCollectionView } from "./trust-collection.js";
 import { type CacheLimits, type CacheStats, policyFingerprint, VerdictStore } from "./verdict-cache.js";
 
 export interface PlanOptions extends BackendOptions {
@@ -66,7 +67,14 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   let result: ReturnType<typeof reconcile>;
   let directoryObjects: number | null;
   let directoryRead: ReadTally | null;
+  let trustCollection: TrustCollectionView | undefined;
+  const trustSetting = loaded.config.tenant.smimeConfig?.issuingCA ?? "ignore";
   try {
+    // Read only when the config asks: Get-SmimeConfig needs an Exchange role some tenants withhold.
+    const collection =
+      trustSetting === "ignore" ? Promise.resolve(undefined) : backends.tenant.readSmimeConfig();
+    // Awaited after the read; until then its failure must not count as unhandled.
+    collection.catch(() => {});
     const observed = await readObserved(
       backends.directory,
       directoryScope(loaded),
@@ -83,6 +91,9 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       exchange: (r) => tenant.fingerprint(r),
     };
     result = reconcile(observed, settings, policyPort(policy, now, cache), fingerprints);
+    const smimeConfig = await collection;
+    if (smimeConfig !== undefined && trustSetting !== "ignore")
+      trustCollection = judgeTrustCollection(trustSetting, smimeConfig.issuingCA, policy, now, cache);
   } finally {
     await backends.close();
   }
@@ -105,6 +116,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     warnings: [
       ...policyWarnings.map((message) => ({ code: "policy-material", message })),
       ...result.warnings,
+      ...(trustCollection?.warnings ?? []),
     ],
     inScope: result.inScope,
   });
@@ -114,7 +126,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     observation: {
       recipients: result.recipients,
       judge: coverageJudge(policy, now, cache),
-      cas: watchedCas(policy),
+      cas: [...watchedCas(policy), ...(trustCollection?.cas ?? [])],
     },
     cache: store?.stats(cache),
   };
