@@ -33,6 +33,8 @@ export type ErrorCode =
   | "PLAN_STALE"
   /** The plan computed at apply time holds changes no approved plan showed: nothing is written. */
   | "APPLY_UNAPPROVED"
+  /** A `--target` names no recipient in scope. */
+  | "TARGET_UNKNOWN"
   | "GUARD_TRIPPED"
   | "GIT_REFUSED"
   | "GITHUB_ERROR"

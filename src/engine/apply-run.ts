@@ -19,6 +19,7 @@ import { planInputsOf } from "../gitops/plan-inputs.js";
 import { loadPlan, planIntegrity } from "../plan/plan-file.js";
 import { valueLabel } from "../plan/render/describe.js";
 import type { Plan, PlannedChange } from "../plan/types.js";
+import { normalizeTargets } from "../reconcile/targets.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 
 /** One approved plan file, verified (schema, integrity, consistency) and checked for provenance. */
@@ -98,6 +99,41 @@ function approvalNotes(
     return [`${head}${at}${via}.`];
   }
   return [`${head}.`, ...binding.problems.map((p) => `warning: ${p.message}\n  ${p.hint}`)];
+}
+
+/**
+ * Which recipients apply plans again for, given approved plans and `--target`. A partial approved
+ * plan (made with --target) approves its targets' changes only: without --target, apply of partial
+ * plans alone plans their targets (never the full scope, which they did not show); with --target,
+ * each target must be one an approved plan covered (a full one covers all). Returns the targets to
+ * plan with (empty: the full plan) and a line saying so, or throws APPLY_UNAPPROVED.
+ */
+export function approvalTargets(
+  approvals: readonly Pick<ApprovedPlan, "plan">[],
+  given: readonly string[],
+): { readonly targets: readonly string[]; readonly note: string | undefined } {
+  const wanted = normalizeTargets(given);
+  const full = approvals.some((a) => a.plan.targets === undefined);
+  const approvedTargets = normalizeTargets(approvals.flatMap((a) => a.plan.targets ?? []));
+  if (wanted.length === 0) {
+    if (full || approvals.length === 0) return { targets: [], note: undefined };
+    return {
+      targets: approvedTargets,
+      note: `The approved plan${approvals.length === 1 ? " is" : "s are"} partial (--target ${approvedTargets.join(", ")}): planning again for those recipients only.`,
+    };
+  }
+  if (full) return { targets: wanted, note: undefined };
+  const outside = wanted.filter((t) => !approvedTargets.includes(t));
+  if (outside.length > 0) {
+    throw new SmimesyncError(
+      "APPLY_UNAPPROVED",
+      `refusing to apply: --target ${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} not among the targets of the approved partial plans (${approvedTargets.join(", ")}). Nothing was written.`,
+      {
+        hint: "A partial plan approves only the recipients it was made for. Use the same --target values as the plan (or none), or approve a plan made for these targets.",
+      },
+    );
+  }
+  return { targets: wanted, note: undefined };
 }
 
 /** Throws GUARD_TRIPPED when the plan trips a safety guard: nothing is written. */

@@ -5,12 +5,15 @@ import { checkGuards, type GuardTrip } from "../apply/guards.js";
 import { CertCache } from "../certs/index.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { ReadTally } from "../directory/types.js";
+import { SmimesyncError } from "../errors.js";
 import { gitContext } from "../gitops/git-binding.js";
 import { planInputsOf } from "../gitops/plan-inputs.js";
 import { assemblePlan } from "../plan/assemble.js";
+import { restrictToRecipients } from "../plan/subset.js";
 import type { Plan } from "../plan/types.js";
 import type { Fingerprinter } from "../reconcile/observed.js";
 import { type Managed, reconcile } from "../reconcile/reconcile.js";
+import { matchTargets, normalizeTargets } from "../reconcile/targets.js";
 import type { WatchedCa } from "../report/build.js";
 import type { CoverageJudge } from "../report/ports.js";
 import { type BackendOptions, openBackends } from "./backends.js";
@@ -31,6 +34,11 @@ export interface PlanOptions extends BackendOptions {
     readonly note: (line: string) => void;
     readonly limits?: Partial<CacheLimits>;
   };
+  /**
+   * `--target`: plan only the recipients these name (targets.ts). The whole scope is still read
+   * and reconciled; the plan is then restricted and records the targets. Absent or empty: all.
+   */
+  readonly targets?: readonly string[];
 }
 
 export interface PlanResult {
@@ -99,7 +107,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   }
   await store?.save(cache, policy.trust);
 
-  const plan = assemblePlan({
+  const full = assemblePlan({
     createdAt: new Date(),
     policyTime: now,
     source: {
@@ -120,6 +128,8 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     ],
     inScope: result.inScope,
   });
+  const plan =
+    opts.targets && opts.targets.length > 0 ? targeted(full, opts.targets, result.recipients) : full;
   return {
     plan,
     trips: checkGuards(plan, safetySettings(loaded), { directoryObjects, directoryRead }),
@@ -130,4 +140,24 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     },
     cache: store?.stats(cache),
   };
+}
+
+/** The partial plan of `--target`; a target naming no recipient in scope is an error naming it. */
+function targeted(full: Plan, raw: readonly string[], recipients: readonly Managed[]): Plan {
+  const targets = normalizeTargets(raw);
+  if (targets.length === 0) {
+    throw new SmimesyncError("USAGE", "--target needs a recipient: an address, mail, DN or objectGUID");
+  }
+  const { addresses, unmatched } = matchTargets(targets, recipients);
+  if (unmatched.length > 0) {
+    const n = unmatched.length;
+    throw new SmimesyncError(
+      "TARGET_UNKNOWN",
+      `--target ${unmatched.join(", ")}: ${n === 1 ? "matches" : "match"} no recipient in scope (${recipients.length} in scope)`,
+      {
+        hint: "A target is a recipient's mail or smtp proxy address, userPrincipalName, plan address (ad:user/...), DN or objectGUID, case-insensitive; the recipient must be in the config's scope.",
+      },
+    );
+  }
+  return restrictToRecipients(full, addresses, targets);
 }

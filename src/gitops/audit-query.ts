@@ -95,7 +95,7 @@ export async function queryAudit(repoDir: string, query: AuditQuery): Promise<Au
 /**
  * The config commit of the newest apply that wrote everything it planned: the "last applied
  * commit" after which merged pull requests still wait for their approved plans. Unattended runs
- * (`reconcile.autoApply`, a subset of the plan) and applies that left changes stale, failed or
+ * (`reconcile.autoApply`, a subset of the plan), targeted ones (`--target`) and applies that left changes stale, failed or
  * skipped do not count, nor do records made from uncommitted config. Null when there is none.
  */
 export async function lastAppliedCommit(repoDir: string): Promise<string | null> {
@@ -111,7 +111,7 @@ export async function lastAppliedCommit(repoDir: string): Promise<string | null>
     // Newest first within a commit too (one record per commit, but a hand-made commit may hold more).
     records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt));
     for (const r of records) {
-      if (r.approval?.kind === "unattended") continue;
+      if (r.approval?.kind === "unattended" || r.plan.targets !== undefined) continue;
       if (r.changes.some((c) => c.outcome !== "applied")) continue;
       const applied =
         r.configCommit !== undefined ? r.configCommit : r.plan.dirty === false ? r.plan.commit : null;

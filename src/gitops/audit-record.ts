@@ -93,6 +93,8 @@ export interface AuditRecord {
     readonly configHash: string;
     readonly commit: string | null;
     readonly dirty: boolean | null;
+    /** A partial plan's targets (`--target`): only those recipients were planned and written. */
+    readonly targets?: readonly string[];
   };
   readonly headCommit: string | null;
   /**
@@ -174,6 +176,7 @@ export function buildAuditRecord(input: AuditInput): AuditRecord {
       configHash: plan.source.configHash,
       commit: plan.source.git?.commit ?? null,
       dirty: plan.source.git?.dirty ?? null,
+      ...(plan.targets ? { targets: plan.targets } : {}),
     },
     headCommit: input.headCommit,
     configCommit: plan.source.git && !plan.source.git.dirty ? plan.source.git.commit : null,
@@ -263,6 +266,7 @@ export function auditCommitMessage(r: AuditRecord): string {
   const prs = approvalPullRequests(r);
   if (prs.length > 0) where.push(`PR${prs.length > 1 ? "s" : ""} ${prs.map((n) => `#${n}`).join(", ")}`);
   if (r.approval?.kind === "unattended") where.push("unattended");
+  if (r.plan.targets) where.push(`partial: --target ${r.plan.targets.join(", ")}`.slice(0, 200));
   const subject = `smimesync: ${counts.join(", ")} (${where.join(", ")})`;
   const listed = r.changes.slice(0, MESSAGE_CHANGE_LINES);
   const lines = listed.map((c) => {

@@ -24,6 +24,8 @@ export interface PlanInput {
   /** The `now` the policy was evaluated at. */
   readonly policyTime: Date | string;
   readonly source: PlanSource;
+  /** A partial plan's targets (`--target`), normalised; absent for a full plan. */
+  readonly targets?: readonly string[];
   readonly objects: readonly PlanObject[];
   readonly changes: readonly ChangeInput[];
   readonly wouldRemove: readonly ChangeInput[];
@@ -53,6 +55,7 @@ export function assemblePlan(input: PlanInput): Plan {
     policyTime: isoString(input.policyTime),
     tool: { name: "smimesync", version: input.toolVersion ?? toolVersion } as const,
     source: input.source,
+    ...(input.targets !== undefined && input.targets.length > 0 ? { targets: [...input.targets] } : {}),
     objects,
     changes,
     wouldRemove,

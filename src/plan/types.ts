@@ -191,6 +191,11 @@ export interface Plan {
   readonly policyTime: string;
   readonly tool: { readonly name: "smimesync"; readonly version: string };
   readonly source: PlanSource;
+  /**
+   * Present only on a partial plan (`plan --target`): the targets it was restricted to, normalised
+   * (targets.ts). Such a plan shows and approves the changes of those recipients only.
+   */
+  readonly targets?: readonly string[];
   readonly objects: readonly PlanObject[];
   readonly changes: readonly PlannedChange[];
   /** Removals the policy asks for but `prune` does not allow: reported, not executed. */

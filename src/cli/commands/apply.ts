@@ -11,7 +11,14 @@ import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
 import { progress } from "../progress.js";
 import { printDiagnostics } from "../report-error.js";
-import { backendsWithNotices, planWithProgress, printGuardTrips } from "./shared.js";
+import {
+  backendsWithNotices,
+  collect,
+  partialRunWarning,
+  planWithProgress,
+  printGuardTrips,
+  TARGET_HELP,
+} from "./shared.js";
 
 interface ApplyOptions extends CacheOptions {
   config: string;
@@ -20,6 +27,7 @@ interface ApplyOptions extends CacheOptions {
   unattended?: boolean;
   audit: boolean;
   push?: boolean;
+  target: string[];
 }
 
 export const applyCommand: CommandFactory = (ctx) =>
@@ -48,6 +56,7 @@ export const applyCommand: CommandFactory = (ctx) =>
       "do not write and commit an audit record (one is written when the config is in git)",
     )
     .option("--push", "push the audit commit to the remote")
+    .option("--target <recipient>", TARGET_HELP, collect, [])
     .addHelpText(
       "after",
       "\nA plan file is an approval, never an instruction. apply checks each file's schema and integrity\n" +
@@ -60,12 +69,23 @@ export const applyCommand: CommandFactory = (ctx) =>
         "With --unattended no plan file is taken: apply plans, writes only the changes whose reason the\n" +
         "config lists under reconcile.autoApply (same guards, same audit commit, recorded as unattended)\n" +
         "and reports the others, which wait for a reviewed pull request.\n" +
+        "--target (repeatable, as Terraform's -target) plans and writes only the recipients it names; the\n" +
+        "audit records the targets. A partial approved plan (plan --target) is applied for its targets\n" +
+        "only: --target, when given with it, must name targets the plan was made for.\n" +
         "Exit 0 when every change applied, 1 otherwise.",
     )
     .action(async (files: string[], opts: ApplyOptions) => {
       const [
         { loadConfig },
-        { approvalInputs, changeLine, checkApproved, executeApply, loadApprovals, refuseTrips },
+        {
+          approvalInputs,
+          approvalTargets,
+          changeLine,
+          checkApproved,
+          executeApply,
+          loadApprovals,
+          refuseTrips,
+        },
         { assertAuditCommittable, recordApply },
         { AuditJournal, recoverJournals, recoveredLine },
         { repoRoot },
@@ -99,7 +119,7 @@ export const applyCommand: CommandFactory = (ctx) =>
         );
       }
       if (opts.unattended) {
-        const unattended = await planUnattended(ctx, o, loaded, opts);
+        const unattended = await planUnattended(ctx, o, loaded, opts, opts.target);
         if (unattended === undefined) return;
         plan = unattended.plan;
         approval = unattended.approval;
@@ -108,7 +128,9 @@ export const applyCommand: CommandFactory = (ctx) =>
         const inputs = approvalInputs(ctx.cwd, files, opts.approvalPr ?? []);
         const { approvals, notes } = await loadApprovals(loaded, inputs, ctx.env);
         for (const note of notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
-        const planned = await planWithProgress(ctx, o, loaded, { cache: opts });
+        const scope = approvalTargets(approvals, opts.target);
+        if (scope.note !== undefined) o.err(o.color.yellow(scope.note));
+        const planned = await planWithProgress(ctx, o, loaded, { cache: opts, targets: scope.targets });
         plan = planned.plan;
         refuseTrips(planned.trips);
         const x = checkApproved(plan, approvals);
@@ -203,6 +225,7 @@ export const applyCommand: CommandFactory = (ctx) =>
           `Audit record ${recorded.path} committed as ${recorded.commit.slice(0, 12)}${recorded.pushed ? " and pushed" : ""}.`,
         );
       }
+      if (plan.targets) o.err(o.color.yellow(partialRunWarning(plan.targets, "apply planned and wrote")));
       // Reported after the audit record, so what was written before the stop is on record.
       if (stoppedBy !== undefined) throw stoppedBy;
       ctx.setExitCode(outcomes.every((x) => x.outcome === "applied") ? EXIT_OK : EXIT_ERROR);
@@ -220,6 +243,7 @@ async function planUnattended(
   o: Output,
   loaded: LoadedConfig,
   cache: CacheOptions,
+  targets: readonly string[],
 ): Promise<{ plan: Plan; approval: AuditApproval } | undefined> {
   const reasons = loaded.config.reconcile?.autoApply ?? [];
   if (reasons.length === 0) {
@@ -235,7 +259,7 @@ async function planUnattended(
     import("../../engine/apply-run.js"),
     import("../../apply/unattended.js"),
   ]);
-  const planned = await planWithProgress(ctx, o, loaded, { cache });
+  const planned = await planWithProgress(ctx, o, loaded, { cache, targets });
   refuseTrips(planned.trips);
   const pick = selectUnattended(planned.plan, reasons);
   const waiting = [
@@ -269,7 +293,7 @@ async function planAndConfirm(
   loaded: LoadedConfig,
   opts: ApplyOptions,
 ): Promise<Plan | undefined> {
-  const { plan, trips } = await planWithProgress(ctx, o, loaded, { cache: opts });
+  const { plan, trips } = await planWithProgress(ctx, o, loaded, { cache: opts, targets: opts.target });
   const { planRenderer } = await import("../../plan/render/index.js");
   o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
   if (trips.length > 0) {

@@ -9,7 +9,7 @@ import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import type { Output } from "../output.js";
 import { printDiagnostics } from "../report-error.js";
-import { planWithProgress, printGuardTrips } from "./shared.js";
+import { collect, partialRunWarning, planWithProgress, printGuardTrips, TARGET_HELP } from "./shared.js";
 
 /**
  * An interrupted apply's journal is committed as its audit record by the next run: a plan too,
@@ -30,6 +30,7 @@ interface PlanOptions extends CacheOptions {
   out?: string;
   format: PlanFormat;
   detailedExitcode?: boolean;
+  target: string[];
 }
 
 export const planCommand: CommandFactory = (ctx) =>
@@ -41,11 +42,18 @@ export const planCommand: CommandFactory = (ctx) =>
     .option("-o, --out <file>", "save the plan (JSON) for `smimesync apply <file>`")
     .addOption(new Option("-f, --format <format>", "output format").choices(PLAN_FORMATS).default("text"))
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
+    .option("--target <recipient>", TARGET_HELP, collect, [])
     .addHelpText(
       "after",
       "\nThe plan is bound to the config's hash, the git commit and a fingerprint of every object it\n" +
         "touches; `apply` refuses what changed since. A tripped safety guard prints the plan, says\n" +
-        "why, and exits 1.\n\nExamples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md",
+        "why, and exits 1.\n\n" +
+        "--target (repeatable, as Terraform's -target) plans only the recipients it names, by mail, smtp\n" +
+        "proxy address, userPrincipalName, plan address, DN or objectGUID (case-insensitive); a target\n" +
+        "naming no recipient in scope is an error. The plan says it is partial and records its targets:\n" +
+        "`apply` of it plans those recipients only and writes nothing else.\n\n" +
+        "Examples:\n  smimesync plan\n  smimesync plan --out plan.json --format markdown > plan.md\n" +
+        "  smimesync plan --target erin.evans@corp.example.com --out erin.json",
     )
     .action(async (opts: PlanOptions) => {
       const [
@@ -65,7 +73,10 @@ export const planCommand: CommandFactory = (ctx) =>
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       await commitLeftoverJournals(ctx, o, loaded.baseDir);
-      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, { cache: opts });
+      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, {
+        cache: opts,
+        targets: opts.target,
+      });
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
       const runUrl = opts.format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
       const coverage =
@@ -81,6 +92,7 @@ export const planCommand: CommandFactory = (ctx) =>
           .render(plan)
           .trimEnd(),
       );
+      if (plan.targets) o.err(o.color.yellow(partialRunWarning(plan.targets, "this plan covers")));
       if (opts.out) {
         await savePlan(resolve(ctx.cwd, opts.out), plan);
         const config = opts.config === DEFAULT_CONFIG_FILE ? "" : ` -c ${opts.config}`;

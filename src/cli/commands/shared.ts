@@ -13,6 +13,8 @@ export interface PlanRunChoices {
   readonly now?: Date;
   /** The command's --cache-dir / --no-cache; without them no verdict cache is used (demo). */
   readonly cache?: CacheOptions;
+  /** `--target`: a partial plan of the recipients these name; empty or absent: the full plan. */
+  readonly targets?: readonly string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export async function planWithProgress(
       ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
       ...(cacheDir ? { cache: { dir: cacheDir, note: (line: string) => o.err(o.color.yellow(line)) } } : {}),
+      ...(choices.targets && choices.targets.length > 0 ? { targets: choices.targets } : {}),
       onRead: (c) =>
         p.update(
           `Reading… AD ${c.directory} objects, Entra ID ${c.cloudUsers} users, Exchange ${c.exchange} recipients`,
@@ -81,4 +84,18 @@ export function backendsWithNotices(ctx: CliContext, o: Output): Omit<BackendOpt
       },
     },
   };
+}
+
+/** Commander's collector for a repeatable option (`--target a --target b`). */
+export function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+/** The `--target` option of plan and apply, repeatable. */
+export const TARGET_HELP =
+  "plan only this recipient (repeatable): its mail or smtp proxy address, userPrincipalName, plan address (ad:user/...), DN or objectGUID; the plan is partial and says so";
+
+/** One line for stderr after a partial run, as Terraform warns after `apply -target`. */
+export function partialRunWarning(targets: readonly string[], what: string): string {
+  return `Warning: targeting was in effect (--target ${targets.join(", ")}): ${what} only the recipients named. Run a full \`smimesync plan\` to see what else the configuration asks for.`;
 }

@@ -203,3 +203,16 @@ export function minute(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
+
+/**
+ * What every rendering says of a partial plan (`plan --target`), after Terraform's "Resource
+ * targeting is in effect"; undefined for a full plan.
+ */
+export function partialPlanWarning(plan: Pick<Plan, "targets">): string | undefined {
+  if (plan.targets === undefined) return undefined;
+  return (
+    "This plan is partial: only the recipients named by --target were planned. Changes the " +
+    "configuration asks for elsewhere are neither shown nor approved by it, and apply writes none of " +
+    "them. Use it for an exception (one broken recipient, a rollout in steps), then plan in full."
+  );
+}

@@ -12,6 +12,7 @@ import {
   isNewObject,
   minute,
   oneLine,
+  partialPlanWarning,
   type RecipientView,
   reasonLabel,
   recipientCounts,
@@ -35,6 +36,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
   const blocks: string[] = [
     "## smimesync plan",
     `**${escapeMarkdown(summaryLine(plan))}**`,
+    ...partialBlock(plan),
     // Our own words and numbers (report/coverage-line.ts), no directory value: shown as written.
     ...(coverage === undefined ? [] : [oneLine(coverage)]),
     [
@@ -81,6 +83,14 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
     );
   }
   return `${blocks.join("\n\n")}\n`;
+}
+
+/** A GitHub alert, so a reviewer cannot miss that the plan approves only some recipients. */
+function partialBlock(plan: Plan): string[] {
+  const partial = partialPlanWarning(plan);
+  if (partial === undefined) return [];
+  const targets = (plan.targets ?? []).map(code).join(", ");
+  return [`> [!WARNING]\n> **Partial plan** (\`--target\` ${targets}). ${escapeMarkdown(partial)}`];
 }
 
 function provenance(plan: Plan, runUrl: string | undefined): string {

@@ -11,6 +11,7 @@ import {
   minute,
   objectFate,
   oneLine,
+  partialPlanWarning,
   type RecipientView,
   reasonLabel,
   recipientName,
@@ -27,6 +28,16 @@ export function renderText(plan: Plan, color: ChalkInstance): string {
   const out: string[] = [];
   const { changed, notesOnly } = recipientViews(plan);
   out.push(color.dim(headerLine(plan)), "");
+  const partial = partialPlanWarning(plan);
+  if (partial !== undefined) {
+    out.push(
+      color.yellow.bold(
+        `Warning: targeting is in effect (--target ${(plan.targets ?? []).map(oneLine).join(", ")}).`,
+      ),
+      `  ${partial}`,
+      "",
+    );
+  }
 
   if (changed.length > 0) {
     out.push(
@@ -60,7 +71,7 @@ export function renderText(plan: Plan, color: ChalkInstance): string {
     }
     out.push("");
   }
-  out.push(color.bold(summaryLine(plan)));
+  out.push(color.bold(`${summaryLine(plan)}${partial === undefined ? "" : " (partial plan: --target)"}`));
   return `${out.join("\n")}\n`;
 }
 
