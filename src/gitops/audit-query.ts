@@ -103,14 +103,7 @@ export async function lastAppliedCommit(repoDir: string): Promise<string | null>
   if (root === null) return null;
   const git = gitAt(root);
   for (const { commit, paths } of await auditCommits(git)) {
-    const records: AuditRecord[] = [];
-    for (const path of paths) {
-      const read = await readRecord(git.raw.bind(git), commit, path);
-      if (typeof read !== "string") records.push(read);
-    }
-    // Newest first within a commit too (one record per commit, but a hand-made commit may hold more).
-    records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt));
-    for (const r of records) {
+    for (const r of await recordsOf(git, commit, paths)) {
       if (r.approval?.kind === "unattended" || r.plan.targets !== undefined) continue;
       if (r.changes.some((c) => c.outcome !== "applied")) continue;
       const applied =
@@ -139,12 +132,7 @@ export async function lastApply(repoDir: string): Promise<LastApply | null> {
   if (root === null) return null;
   const git = gitAt(root);
   for (const { commit, paths } of await auditCommits(git)) {
-    const records: AuditRecord[] = [];
-    for (const path of paths) {
-      const read = await readRecord(git.raw.bind(git), commit, path);
-      if (typeof read !== "string") records.push(read);
-    }
-    const newest = records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt))[0];
+    const newest = (await recordsOf(git, commit, paths))[0];
     if (newest === undefined) continue;
     const touched = new Set(
       newest.changes
@@ -154,6 +142,23 @@ export async function lastApply(repoDir: string): Promise<LastApply | null> {
     return { commit, appliedAt: newest.appliedAt, planId: newest.plan.id, touched: [...touched].sort() };
   }
   return null;
+}
+
+/**
+ * The readable records a commit added, newest first (one per commit, but a hand-made commit may
+ * hold more); unreadable ones are passed over.
+ */
+async function recordsOf(
+  git: ReturnType<typeof gitAt>,
+  commit: string,
+  paths: readonly string[],
+): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for (const path of paths) {
+    const read = await readRecord(git.raw.bind(git), commit, path);
+    if (typeof read !== "string") records.push(read);
+  }
+  return records.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt));
 }
 
 interface LogCommit {
