@@ -3,14 +3,13 @@
 // next run (plan or apply) completes it as interrupted, commits it with a bounded message and says
 // so. A second apply then converges and commits its own record.
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { beforeEach, describe, expect, it } from "vitest";
-import { writeDemo } from "../../src/demo/write-demo.js";
 import { JOURNAL_DIR } from "../../src/gitops/audit-journal.js";
 import { type AuditRecord, isAuditRecord } from "../../src/gitops/audit-record.js";
+import { demoRepo } from "../fixtures/demo-repo.js";
 import { runCli } from "../helpers/cli.js";
 import { cliEntry, spawnCli } from "./spawn-cli.js";
 
@@ -18,14 +17,7 @@ let dir: string;
 const env = { PATH: process.env.PATH };
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "smimesync-journal-"));
-  await writeDemo(dir, new Date());
-  const git = simpleGit(dir);
-  await git.init();
-  await git.addConfig("user.name", "Ada Admin");
-  await git.addConfig("user.email", "ada@corp.example.com");
-  await git.add(".");
-  await git.commit("desired state");
+  dir = await demoRepo("journal", new Date());
 });
 
 const journals = () => (existsSync(join(dir, JOURNAL_DIR)) ? readdirSync(join(dir, JOURNAL_DIR)) : []);

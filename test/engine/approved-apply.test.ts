@@ -4,17 +4,16 @@
 // a forged plan file with a valid integrity hash writes nothing of its own; after a squash merge
 // the pull request named with --approval-pr vouches for the plan's commit; the audit record says
 // which approval each change came from, and `lastAppliedCommit` finds the commit applied.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { beforeEach, describe, expect, it } from "vitest";
-import { writeDemo } from "../../src/demo/write-demo.js";
 import { lastAppliedCommit } from "../../src/gitops/audit-query.js";
 import type { AuditRecord } from "../../src/gitops/audit-record.js";
 import type { ChangeInput } from "../../src/plan/assemble.js";
 import { parsePlan, serializePlan } from "../../src/plan/plan-file.js";
 import type { Plan } from "../../src/plan/types.js";
+import { demoRepo } from "../fixtures/demo-repo.js";
 import { resealPlan } from "../fixtures/plan-builder.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -51,14 +50,7 @@ async function lastRecord(): Promise<AuditRecord> {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "smimesync-approved-"));
-  await writeDemo(dir, NOW);
-  const git = simpleGit(dir);
-  await git.init(["--initial-branch=main"]);
-  await git.addConfig("user.name", "Ada Admin");
-  await git.addConfig("user.email", "ada@corp.example.com");
-  await git.add(".");
-  await git.commit("desired state");
+  dir = await demoRepo("approved", NOW);
 });
 
 describe("apply with approved plans", () => {

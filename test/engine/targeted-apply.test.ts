@@ -2,16 +2,15 @@
 // git repository: only the targeted recipients are planned, written and audited; the plan says it
 // is partial and records its targets; a target naming nobody in scope is an error; a partial plan
 // approves its recipients only and never moves the last applied commit.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { beforeEach, describe, expect, it } from "vitest";
-import { writeDemo } from "../../src/demo/write-demo.js";
 import { lastAppliedCommit } from "../../src/gitops/audit-query.js";
 import type { AuditRecord } from "../../src/gitops/audit-record.js";
 import { parsePlan } from "../../src/plan/plan-file.js";
 import type { Plan } from "../../src/plan/types.js";
+import { demoRepo } from "../fixtures/demo-repo.js";
 import { runCli } from "../helpers/cli.js";
 
 const NOW = new Date("2026-03-01T10:00:00Z");
@@ -47,14 +46,7 @@ async function auditRecords(): Promise<AuditRecord[]> {
 const addressesOf = (p: Pick<Plan, "changes">) => [...new Set(p.changes.map((c) => c.address))].sort();
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "smimesync-target-"));
-  await writeDemo(dir, NOW);
-  const git = simpleGit(dir);
-  await git.init(["--initial-branch=main"]);
-  await git.addConfig("user.name", "Ada Admin");
-  await git.addConfig("user.email", "ada@corp.example.com");
-  await git.add(".");
-  await git.commit("desired state");
+  dir = await demoRepo("target", NOW);
 });
 
 describe("plan --target", () => {

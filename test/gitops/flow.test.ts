@@ -3,12 +3,11 @@
 // record, `audit` answers from that history; in CI a plan from a dirty tree is refused before any
 // write; `apply --auto-approve` plans and applies in one go, and without a terminal or the flag it
 // refuses to guess.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { beforeEach, describe, expect, it } from "vitest";
-import { writeDemo } from "../../src/demo/write-demo.js";
+import { demoRepo } from "../fixtures/demo-repo.js";
 import { runCli } from "../helpers/cli.js";
 
 const NOW = new Date("2026-03-01T10:00:00Z");
@@ -19,14 +18,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "smimesync-flow-"));
-  await writeDemo(dir, NOW);
-  const git = simpleGit(dir);
-  await git.init();
-  await git.addConfig("user.name", "Ada Admin");
-  await git.addConfig("user.email", "ada@corp.example.com");
-  await git.add(".");
-  await git.commit("desired state");
+  dir = await demoRepo("flow", NOW);
 });
 
 describe("GitOps through the CLI", () => {
