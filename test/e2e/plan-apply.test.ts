@@ -305,7 +305,20 @@ describe("plan and apply against Samba AD and the tenant emulator", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/No changes\. Nothing to apply\./);
     expect(again.stderr.match(/^no longer planned \(not applied\): /gm)).toHaveLength(5);
+    // Written in AD, not yet in Exchange Online: status says so (no git here, hence --all).
+    const pending = await cli(["status", "--all"]);
+    expect(pending.code, pending.stderr).toBe(2);
+    expect(pending.stdout).toMatch(
+      new RegExp(
+        `^pending +ad:user/${mail("alice").replace(/\./g, "\\.")}: userCertificate: Exchange Online still shows 1 value that AD no longer holds`,
+        "m",
+      ),
+    );
+    expect(pending.stdout).not.toMatch(/^blocked /m);
     await runSyncCycle(source, emu.state);
+    const synced = await cli(["status", "--all"]);
+    expect(synced.stdout).toMatch(/^Status: all \d+ recipients synced/m);
+    expect(synced.code).toBe(0);
     const final = await cli(["plan", "--detailed-exitcode"]);
     expect(final.stdout).toMatch(/No changes\./);
     expect(final.code).toBe(0);
