@@ -22,6 +22,7 @@ export const SCHEMA_OPTIONS: Readonly<Record<SchemaName, Options>> = {
   snapshot: {},
   report: {},
   status: {},
+  "apply-result": {},
 };
 
 function newAjv(name: SchemaName, options: Options): Ajv2020 {

@@ -1,7 +1,15 @@
 // The project's JSON Schemas as data (schemas/*.schema.json); reading one loads no validator.
 import { readFileSync } from "node:fs";
 
-export const SCHEMA_NAMES = ["config", "plan", "audit", "snapshot", "report", "status"] as const;
+export const SCHEMA_NAMES = [
+  "config",
+  "plan",
+  "audit",
+  "snapshot",
+  "report",
+  "status",
+  "apply-result",
+] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
 export function readSchema(name: SchemaName): Record<string, unknown> {

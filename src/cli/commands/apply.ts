@@ -28,6 +28,7 @@ interface ApplyOptions extends CacheOptions {
   audit: boolean;
   push?: boolean;
   target: string[];
+  json?: boolean;
 }
 
 export const applyCommand: CommandFactory = (ctx) =>
@@ -57,6 +58,10 @@ export const applyCommand: CommandFactory = (ctx) =>
     )
     .option("--push", "push the audit commit to the remote")
     .option("--target <recipient>", TARGET_HELP, collect, [])
+    .option(
+      "--json",
+      "write one JSON document of what was applied to stdout (schemas/apply-result.schema.json); the rest goes to stderr",
+    )
     .addHelpText(
       "after",
       "\nA plan file is an approval, never an instruction. apply checks each file's schema and integrity\n" +
@@ -98,7 +103,19 @@ export const applyCommand: CommandFactory = (ctx) =>
         import("../../gitops/git.js"),
         import("../../plan/plan-file.js"),
       ]);
-      const o = ctx.output();
+      const stdout = ctx.output();
+      // --json: stdout holds the document alone; what would be printed there goes to stderr.
+      const o: Output = opts.json ? { ...stdout, out: stdout.err } : stdout;
+      const emit = async (
+        plan: Plan,
+        outcomes: readonly ChangeOutcome[],
+        stopped: boolean,
+        audit: { path: string; commit: string; pushed: boolean } | null,
+      ) => {
+        if (!opts.json) return;
+        const { applyResultDocument } = await import("../../apply/result-document.js");
+        stdout.out(JSON.stringify(applyResultDocument({ plan, outcomes, stopped, audit }), null, 2));
+      };
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       // A repository that cannot take the audit commit is refused before anything is written.
@@ -164,7 +181,10 @@ export const applyCommand: CommandFactory = (ctx) =>
         ctx.setExitCode(EXIT_OK);
         // With approved plans the run is still recorded: it moves the last applied commit on, so
         // those approvals are not offered again.
-        if (approval.kind !== "plan-files") return;
+        if (approval.kind !== "plan-files") {
+          await emit(plan, [], false, null);
+          return;
+        }
       }
 
       const planHash = planIntegrity(plan).hash;
@@ -209,6 +229,7 @@ export const applyCommand: CommandFactory = (ctx) =>
         throw saveError;
       }
 
+      let audit: { path: string; commit: string; pushed: boolean } | null = null;
       if (opts.audit && (await repoRoot(loaded.baseDir)) !== null) {
         const recorded = await recordApply({
           repoDir: loaded.baseDir,
@@ -224,7 +245,9 @@ export const applyCommand: CommandFactory = (ctx) =>
         o.err(
           `Audit record ${recorded.path} committed as ${recorded.commit.slice(0, 12)}${recorded.pushed ? " and pushed" : ""}.`,
         );
+        audit = { path: recorded.path, commit: recorded.commit, pushed: recorded.pushed };
       }
+      await emit(plan, outcomes, stoppedBy !== undefined, audit);
       if (plan.targets) o.err(o.color.yellow(partialRunWarning(plan.targets, "apply planned and wrote")));
       // Reported after the audit record, so what was written before the stop is on record.
       if (stoppedBy !== undefined) throw stoppedBy;

@@ -31,6 +31,7 @@ interface PlanOptions extends CacheOptions {
   format: PlanFormat;
   detailedExitcode?: boolean;
   target: string[];
+  json?: boolean;
 }
 
 export const planCommand: CommandFactory = (ctx) =>
@@ -43,6 +44,10 @@ export const planCommand: CommandFactory = (ctx) =>
     .addOption(new Option("-f, --format <format>", "output format").choices(PLAN_FORMATS).default("text"))
     .option("--detailed-exitcode", "exit 0 when there are no changes, 2 when there are, 1 on error")
     .option("--target <recipient>", TARGET_HELP, collect, [])
+    .option(
+      "--json",
+      "the plan document alone on stdout (schemas/plan.schema.json, as --format json); everything else on stderr",
+    )
     .addHelpText(
       "after",
       "\nThe plan is bound to the config's hash, the git commit and a fingerprint of every object it\n" +
@@ -69,7 +74,10 @@ export const planCommand: CommandFactory = (ctx) =>
         import("../../report/coverage-line.js"),
         import("../../gitops/github-env.js"),
       ]);
-      const o = ctx.output();
+      const stdout = ctx.output();
+      // --json: stdout holds the document alone (GitHub annotations included go to stderr).
+      const o: Output = opts.json ? { ...stdout, out: stdout.err } : stdout;
+      const format: PlanFormat = opts.json ? "json" : opts.format;
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
       await commitLeftoverJournals(ctx, o, loaded.baseDir);
@@ -78,13 +86,13 @@ export const planCommand: CommandFactory = (ctx) =>
         targets: opts.target,
       });
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
-      const runUrl = opts.format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
+      const runUrl = format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
       const coverage =
-        opts.format === "markdown"
+        format === "markdown"
           ? coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge))
           : undefined;
-      o.out(
-        planRenderer(opts.format, {
+      stdout.out(
+        planRenderer(format, {
           color: o.color,
           ...(coverage ? { coverage } : {}),
           ...(runUrl ? { runUrl } : {}),
