@@ -2,7 +2,7 @@
 // the same plan, outcomes and per-recipient fold the text output prints.
 import type { ChangeOutcome, ChangeOutcomeKind } from "../gitops/audit-record.js";
 import type { Plan } from "../plan/types.js";
-import { type RecipientResult, recipientResults } from "./results.js";
+import { outcomeCounts, type RecipientResult, recipientResults } from "./results.js";
 
 export interface ApplyResultDocument {
   readonly formatVersion: 1;
@@ -33,17 +33,9 @@ export function applyResultDocument(input: {
   readonly audit: ApplyResultDocument["audit"];
 }): ApplyResultDocument {
   const byChange = new Map(input.outcomes.map((x) => [x.changeId, x]));
-  const summary: Record<ChangeOutcomeKind, number> = {
-    applied: 0,
-    unconfirmed: 0,
-    stale: 0,
-    failed: 0,
-    skipped: 0,
-  };
   const changes = input.plan.changes.map((c) => {
     // A change apply never reached (a stop, a failed object before it) counts as skipped.
     const o = byChange.get(c.id) ?? { changeId: c.id, outcome: "skipped" as const, message: "not attempted" };
-    summary[o.outcome]++;
     return {
       id: c.id,
       address: c.address,
@@ -61,7 +53,7 @@ export function applyResultDocument(input: {
     planId: input.plan.id,
     targets: input.plan.targets ?? null,
     complete: !input.stopped,
-    summary,
+    summary: outcomeCounts(changes),
     recipients: recipientResults(input.plan, input.outcomes),
     changes,
     audit: input.audit,

@@ -1,6 +1,6 @@
 // Apply's result per recipient (after Argo CD's result record per resource): one write per object
 // means all of an object's changes share one outcome, so an admin reads one line per recipient.
-import type { ChangeOutcome } from "../gitops/audit-record.js";
+import type { ChangeOutcome, ChangeOutcomeKind } from "../gitops/audit-record.js";
 import type { Plan } from "../plan/types.js";
 
 export type RecipientResult =
@@ -54,4 +54,19 @@ export function recipientResults(plan: Plan, outcomes: readonly ChangeOutcome[])
     }
   }
   return out;
+}
+
+/** How many changes ended in each outcome: the summary line and `apply --json` count alike. */
+export function outcomeCounts(
+  outcomes: readonly Pick<ChangeOutcome, "outcome">[],
+): Record<ChangeOutcomeKind, number> {
+  const counts: Record<ChangeOutcomeKind, number> = {
+    applied: 0,
+    unconfirmed: 0,
+    stale: 0,
+    failed: 0,
+    skipped: 0,
+  };
+  for (const x of outcomes) counts[x.outcome]++;
+  return counts;
 }

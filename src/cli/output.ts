@@ -47,3 +47,11 @@ export function processOutput(opts: OutputOptions): Output {
     debug: opts.debug,
   };
 }
+
+/**
+ * For a command whose stdout carries one machine-readable document (`--json`): the same output
+ * with what it would print on stdout sent to stderr, so the document stands alone.
+ */
+export function documentOutput(o: Output): Output {
+  return { ...o, out: o.err };
+}

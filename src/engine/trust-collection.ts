@@ -5,6 +5,7 @@
 import type { CertCache, CertSummary } from "../certs/index.js";
 import { shortThumbprint } from "../model/thumbprint.js";
 import { readCollection } from "../model/trust-collection.js";
+import { day } from "../plan/render/describe.js";
 import type { PlanWarning } from "../plan/types.js";
 import type { Policy } from "../policy/index.js";
 import type { WatchedCa } from "../report/build.js";
@@ -22,7 +23,7 @@ const DAY = 86_400_000;
 const COLLECTION = "Exchange Online's S/MIME trust collection (SMIMECertificateIssuingCA)";
 
 function label(c: CertSummary): string {
-  return `${c.subject} (thumbprint ${shortThumbprint(c.sha1)}, expires ${c.notAfter.toISOString().slice(0, 10)})`;
+  return `${c.subject} (thumbprint ${shortThumbprint(c.sha1)}, expires ${day(c.notAfter.toISOString())})`;
 }
 
 export function judgeTrustCollection(

@@ -8,7 +8,7 @@ import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
-import type { Output } from "../output.js";
+import { documentOutput, type Output } from "../output.js";
 import { progress } from "../progress.js";
 import { printDiagnostics } from "../report-error.js";
 import {
@@ -105,7 +105,7 @@ export const applyCommand: CommandFactory = (ctx) =>
       ]);
       const stdout = ctx.output();
       // --json: stdout holds the document alone; what would be printed there goes to stderr.
-      const o: Output = opts.json ? { ...stdout, out: stdout.err } : stdout;
+      const o = opts.json ? documentOutput(stdout) : stdout;
       const emit = async (
         plan: Plan,
         outcomes: readonly ChangeOutcome[],
@@ -350,7 +350,7 @@ async function printOutcomes(
   outcomes: readonly ChangeOutcome[],
   stopped: boolean,
 ): Promise<void> {
-  const [{ recipientResults }, { oneLine }] = await Promise.all([
+  const [{ outcomeCounts, recipientResults }, { oneLine }] = await Promise.all([
     import("../../apply/results.js"),
     import("../../plan/render/describe.js"),
   ]);
@@ -371,9 +371,8 @@ async function printOutcomes(
     }
   }
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  const counts = { applied: 0, unconfirmed: 0, stale: 0, failed: 0, skipped: 0 };
+  const counts = outcomeCounts(outcomes);
   for (const x of outcomes) {
-    counts[x.outcome]++;
     if (x.outcome === "applied") continue;
     const c = byId.get(x.changeId);
     o.err(

@@ -2,16 +2,17 @@
 // directories themselves. Reads both sides as plan does (the same backends, scope and join), then
 // judges the recipient's values at its authority under the configured policy and lists what the
 // plan does to it. Writes nothing.
-import { createHash } from "node:crypto";
 import { CertCache, type ParseResult } from "../../certs/index.js";
 import { loadConfig } from "../../config/load.js";
 import { loadPolicy } from "../../engine/policy-material.js";
 import { SmimesyncError } from "../../errors.js";
 import { CERT_ATTRIBUTES, type CertAttribute } from "../../model/attributes.js";
 import { shortValueHash } from "../../model/thumbprint.js";
+import { sha256Hex } from "../../plan/ids.js";
 import { authorityName, reasonLabel, valueLabel, wouldRemoveLabel } from "../../plan/render/describe.js";
 import { type AttributeDecision, evaluate } from "../../policy/index.js";
 import type { Managed } from "../../reconcile/reconcile.js";
+import { targetNames } from "../../reconcile/targets.js";
 import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
 import { printDiagnostics } from "../report-error.js";
@@ -41,13 +42,6 @@ export interface InspectedRecipient {
   readonly json: unknown;
 }
 
-const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
-
-function addressesOf(m: Managed): string[] {
-  const proxies = m.proxyAddresses.map((p) => p.replace(/^smtp:/i, ""));
-  return [m.mail, m.userPrincipalName, ...proxies].flatMap((a) => (a ? [a.toLowerCase()] : []));
-}
-
 export async function inspectRecipient(
   ctx: CliContext,
   o: Output,
@@ -55,12 +49,13 @@ export async function inspectRecipient(
 ): Promise<InspectedRecipient> {
   const loaded = await loadConfig(opts.config, ctx.cwd);
   printDiagnostics(o, loaded.warnings, ctx.env);
-  const { plan, observation } = await planWithProgress(ctx, o, loaded, opts.now ? { now: opts.now } : {});
+  const { plan, observation } = await planWithProgress(ctx, o, loaded, { now: opts.now });
   const wanted = opts.mail
     .trim()
     .replace(/^smtp:/i, "")
     .toLowerCase();
-  const managed = observation.recipients.find((m) => addressesOf(m).includes(wanted));
+  // The names --target knows a recipient by (mail, UPN, smtp proxies, ...): one way to name it.
+  const managed = observation.recipients.find((m) => targetNames(m).includes(wanted));
   if (!managed)
     throw new SmimesyncError("USAGE", `no recipient in scope has the address ${opts.mail}`, {
       hint: "Check the address (mail, UPN or a proxy address), and that the scope in the config selects the user.",
@@ -75,7 +70,7 @@ export async function inspectRecipient(
     const values = current.map((bytes, i) => ({
       name: `${where} ${attribute}[${i}]`,
       result: cache.value(bytes),
-      sha256: sha256(bytes),
+      sha256: sha256Hex(bytes),
     }));
     const decision = evaluate(
       policy,
@@ -137,7 +132,7 @@ function mirrorLine(m: Managed, attribute: CertAttribute, values: readonly Inspe
     return "  Exchange Online: no recipient yet (waiting for Entra Connect, or not mail-enabled)";
   if (m.authority === "exchange")
     return "  Exchange Online is the authority: the values above are what Outlook sees";
-  const mirror = m.published[attribute].map(sha256);
+  const mirror = m.published[attribute].map((v) => sha256Hex(v));
   const atAuthority = new Set(values.map((v) => v.sha256));
   const missing = values.filter((v) => !mirror.includes(v.sha256)).length;
   const extra = mirror.filter((h) => !atAuthority.has(h));

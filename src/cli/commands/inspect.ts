@@ -15,6 +15,7 @@ import type { AttributeDecision, CandidateSource, Judgement } from "../../policy
 import type { CommandFactory } from "../context.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import { printDiagnostics } from "../report-error.js";
+import { collect } from "./shared.js";
 
 interface InspectOptions {
   config?: string;
@@ -37,8 +38,6 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
   "1.3.6.1.4.1.311.10.3.4": "EFS",
   "1.3.6.1.4.1.311.20.2.2": "smartcardLogon",
 };
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export const inspectCommand: CommandFactory = (ctx) =>
   new Command("inspect")

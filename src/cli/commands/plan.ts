@@ -7,7 +7,7 @@ import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CliContext, CommandFactory } from "../context.js";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
-import type { Output } from "../output.js";
+import { documentOutput, type Output } from "../output.js";
 import { printDiagnostics } from "../report-error.js";
 import { collect, partialRunWarning, planWithProgress, printGuardTrips, TARGET_HELP } from "./shared.js";
 
@@ -76,7 +76,7 @@ export const planCommand: CommandFactory = (ctx) =>
       ]);
       const stdout = ctx.output();
       // --json: stdout holds the document alone (GitHub annotations included go to stderr).
-      const o: Output = opts.json ? { ...stdout, out: stdout.err } : stdout;
+      const o = opts.json ? documentOutput(stdout) : stdout;
       const format: PlanFormat = opts.json ? "json" : opts.format;
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
