@@ -15,7 +15,7 @@ export const MAX_COMMENT_CHARS = 65_536;
 /** Room kept in the last posted part for the "the rest is in the summary and artifact" note. */
 export const CAP_NOTE_RESERVE = 800;
 
-export type CommentKind = "plan" | "apply";
+export type CommentKind = "plan" | "apply" | "status";
 
 export function commentMarker(kind: CommentKind, configPath: string, part: number): string {
   return `<!-- smimesync-${kind}:${escapeMarker(configPath)} part ${part} -->`;

@@ -5,7 +5,8 @@
 // run that was queued behind another (concurrency never cancels an apply mid-way, but GitHub
 // keeps only the newest pending run) still applies every approval since the last apply.
 // The result (applied / stale / failed per recipient, the audit commit), or why nothing was
-// applied, goes to the job summary and to every merged pull request.
+// applied, goes to the job summary and to every merged pull request; with status-wait, then
+// whether Entra Connect has carried it up (status-step.ts).
 import { join } from "node:path";
 import * as core from "@actions/core";
 import { lastAppliedCommit, queryAudit } from "../audit-query.js";
@@ -16,6 +17,7 @@ import { downloadPlanArtifact } from "./artifacts.js";
 import type { ActionContext } from "./context.js";
 import { postOnPullRequest } from "./plan-mode.js";
 import { cleanStderr, configKey, failureMarkdown } from "./plan-run.js";
+import { statusStep } from "./status-step.js";
 import { appendSummary } from "./summary.js";
 
 export interface MergedPull {
@@ -109,6 +111,12 @@ export async function applyMode(ctx: ActionContext): Promise<void> {
   if (code !== 0)
     core.setFailed(
       stderr.split("\n").find((l) => l.startsWith("Error:")) ?? `smimesync apply exited ${code}`,
+    );
+  else if (auditCommit && ctx.inputs.statusWait !== null)
+    await statusStep(
+      ctx,
+      ctx.inputs.statusWait,
+      pulls.map((p) => p.number),
     );
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import * as core from "@actions/core";
 import { SmimesyncError } from "../../errors.js";
+import { parseDuration } from "../../health/wait.js";
 import { type GitHubClient, githubClient, type RepoRef, repoRef } from "../github-client.js";
 import { type GitHubRun, githubRun } from "../github-env.js";
 
@@ -32,6 +33,8 @@ export interface ActionInputs {
   readonly maxCommits: number;
   readonly trackingLabel: string;
   readonly autoApply: boolean;
+  /** apply: after a successful apply, wait this long for Entra Connect (`status --wait`); null: do not. */
+  readonly statusWait: string | null;
 }
 
 export interface ActionContext {
@@ -67,6 +70,7 @@ export function readInputs(): ActionInputs {
     maxCommits: positive("max-commits", 100),
     trackingLabel: core.getInput("tracking-label") || "smimesync-drift",
     autoApply: bool("auto-apply", false),
+    statusWait: duration("status-wait"),
   };
 }
 
@@ -76,6 +80,18 @@ function bool(name: string, fallback: boolean): boolean {
   if (v === "true") return true;
   if (v === "false") return false;
   throw new SmimesyncError("USAGE", `input ${name} must be true or false, not '${v}'.`);
+}
+
+function duration(name: string): string | null {
+  const v = core.getInput(name).trim();
+  if (v === "") return null;
+  if (parseDuration(v) === null) {
+    throw new SmimesyncError(
+      "USAGE",
+      `input ${name} must be a duration such as 45m, 90s or 1h30m, not '${v}'.`,
+    );
+  }
+  return v;
 }
 
 function positive(name: string, fallback: number): number {

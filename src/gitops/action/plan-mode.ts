@@ -6,7 +6,13 @@
 import * as core from "@actions/core";
 import { isSmimesyncError } from "../../errors.js";
 import { MARKDOWN_PART_BUDGET, splitMarkdown } from "../../plan/render/index.js";
-import { capParts, commentPartBudget, type PostedComment, publishComments } from "../comments.js";
+import {
+  type CommentKind,
+  capParts,
+  commentPartBudget,
+  type PostedComment,
+  publishComments,
+} from "../comments.js";
 import { pullRequestNumber } from "../github-env.js";
 import { uploadPlanArtifact } from "./artifacts.js";
 import { type ActionContext, summaryUrl } from "./context.js";
@@ -52,7 +58,7 @@ export async function postOnPullRequest(
   key: string,
   markdown: string,
   artifactUrl: string | null,
-  kind: "plan" | "apply" = "plan",
+  kind: CommentKind = "plan",
 ): Promise<PostedComment[] | null> {
   const parts = splitMarkdown(markdown, Math.min(MARKDOWN_PART_BUDGET, commentPartBudget(key)));
   const capped = capParts(parts, ctx.inputs.maxComments, { summaryUrl: summaryUrl(ctx), artifactUrl });
