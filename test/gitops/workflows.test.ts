@@ -118,13 +118,14 @@ describe("action.yml", () => {
   });
 
   it("declares exactly the inputs the action reads, and the outputs it sets", () => {
-    const src = ["context.ts", "plan-mode.ts", "apply-mode.ts", "reconcile-mode.ts"]
+    const src = ["context.ts", "plan-mode.ts", "apply-mode.ts", "reconcile-mode.ts", "status-step.ts"]
       .map((f) => read(`src/gitops/action/${f}`))
       .join("\n");
     const read_ = new Set(
-      [...src.matchAll(/getInput\("([a-z-]+)"/g), ...src.matchAll(/(?:bool|positive)\("([a-z-]+)"/g)].map(
-        (m) => m[1],
-      ),
+      [
+        ...src.matchAll(/getInput\("([a-z-]+)"/g),
+        ...src.matchAll(/(?:bool|positive|duration)\("([a-z-]+)"/g),
+      ].map((m) => m[1]),
     );
     expect([...read_].sort()).toEqual(Object.keys(inputs).sort());
     const set = new Set([...src.matchAll(/setOutput\("([a-z-]+)"/g)].map((m) => m[1]));
