@@ -15,10 +15,10 @@ import {
 } from "../model/attributes.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
-import type { Plan, PlannedChange, PlanObject } from "../plan/types.js";
+import { isCertChange, type Plan, type PlannedChange, type PlanObject } from "../plan/types.js";
 import { changeValue } from "../plan/value.js";
 import type { ExchangeRecipient, Tenant } from "../tenant/types.js";
-import { identityRefusal, valueRefusal } from "./write-checks.js";
+import { caRefusal, identityRefusal, valueRefusal } from "./write-checks.js";
 
 export interface ExecuteOptions {
   readonly directory: Directory | undefined;
@@ -111,6 +111,7 @@ export function editsOf(changes: readonly PlannedChange[], current: AttributeVal
     { attribute: CertAttribute; add: Uint8Array[]; remove: Uint8Array[] }
   >();
   for (const c of changes) {
+    if (!isCertChange(c)) continue;
     const e = edits.get(c.attribute) ?? { attribute: c.attribute, add: [], remove: [] };
     if (c.action === "publish") {
       e.add.push(changeValue(c));
@@ -169,7 +170,12 @@ async function writeObject(
   opts: ExecuteOptions,
 ): Promise<WriteResult> {
   for (const c of changes) {
-    const refusal = c.action === "publish" ? valueRefusal(c, changeValue(c)) : undefined;
+    const refusal =
+      c.action !== "publish"
+        ? undefined
+        : isCertChange(c)
+          ? valueRefusal(c, changeValue(c))
+          : caRefusal(c, changeValue(c));
     if (refusal !== undefined) {
       return {
         ok: false,
@@ -227,9 +233,29 @@ async function writeObject(
         mail: ref.mail,
         values: newValues(changes),
       });
+    case "exchange-smime-config":
+      return writeTrustCollection(object, changes, needed(opts.tenant, object, "Exchange Online"));
     default: {
       const never: never = ref;
       throw new Error(`unknown object reference ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** One Set-SmimeConfig with the plan's fingerprint: a collection changed since the plan is stale. */
+function writeTrustCollection(
+  object: PlanObject,
+  changes: readonly PlannedChange[],
+  tenant: Tenant,
+): Promise<WriteResult> {
+  if (!object.fingerprint) {
+    return Promise.resolve({
+      ok: false,
+      reason: "stale",
+      message: `${object.address} has no fingerprint in the plan`,
+    });
+  }
+  const add = changes.filter((c) => c.action === "publish").map(changeValue);
+  const remove = changes.filter((c) => c.action === "remove").map((c) => c.valueSha256);
+  return tenant.writeSmimeIssuingCA({ add, remove }, object.fingerprint);
 }

@@ -2,7 +2,7 @@
 // anything, from the plan's own numbers, so that a plan that was fine under one config cannot be
 // applied under a stricter one.
 import type { ReadTally } from "../directory/types.js";
-import type { Plan } from "../plan/types.js";
+import { isCertChange, type Plan } from "../plan/types.js";
 
 export interface SafetySettings {
   readonly maxRemovals: number;
@@ -67,7 +67,8 @@ export function checkGuards(plan: Plan, safety: SafetySettings, facts: GuardFact
       hint: "Check the scope section; set safety.allowEmptyScope: true only if that is intended.",
     });
   }
-  const removals = plan.changes.filter((c) => c.action === "remove");
+  // Recipients' values only: the trust collection's CAs are no recipient's certificates.
+  const removals = plan.changes.filter((c) => isCertChange(c) && c.action === "remove");
   if (removals.length > safety.maxRemovals) {
     trips.push({
       guard: "max-removals",

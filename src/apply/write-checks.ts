@@ -6,12 +6,12 @@
 import { parseCertificates } from "../certs/index.js";
 import type { DirectoryRecipient } from "../directory/types.js";
 import type { CertAttribute } from "../model/attributes.js";
-import type { PlannedChange, PlanObject } from "../plan/types.js";
+import type { CertChange, PlannedChange, PlanObject } from "../plan/types.js";
 import type { ExchangeRecipient } from "../tenant/types.js";
 
 /** Why this value must not be written to `attribute`, or undefined when it may. */
 export function valueRefusal(
-  change: Pick<PlannedChange, "attribute" | "certificate">,
+  change: Pick<CertChange, "attribute" | "certificate">,
   bytes: Uint8Array,
 ): string | undefined {
   const parsed = parseCertificates(bytes);
@@ -32,6 +32,19 @@ export function valueRefusal(
   if (first.sha256.toLowerCase() !== shown) {
     return `the value holds the certificate ${first.sha256.slice(0, 16)}…, not the one the plan shows (${shown.slice(0, 16)}…)`;
   }
+  return undefined;
+}
+
+/** Why this value must not enter the trust collection: it must be exactly one CA certificate. */
+export function caRefusal(change: Pick<PlannedChange, "certificate">, bytes: Uint8Array): string | undefined {
+  const parsed = parseCertificates(bytes);
+  if (!parsed.ok) return `the value is not a certificate (${parsed.error.message})`;
+  const [first] = parsed.certs;
+  if (parsed.form !== "der" || first === undefined || parsed.certs.length !== 1)
+    return "the trust collection takes single DER certificates only";
+  if (!first.isCA) return `${first.subject} is not a CA certificate`;
+  if (first.sha256.toLowerCase() !== change.certificate?.sha256.toLowerCase())
+    return "the value does not hold the certificate the plan shows";
   return undefined;
 }
 

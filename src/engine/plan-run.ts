@@ -117,8 +117,8 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       directory: backends.directory?.description ?? "none",
       tenant: backends.tenant.description,
     },
-    objects: result.objects,
-    changes: result.changes,
+    objects: [...result.objects, ...(trustCollection?.objects ?? [])],
+    changes: [...result.changes, ...(trustCollection?.changes ?? [])],
     wouldRemove: result.wouldRemove,
     drift: result.drift,
     warnings: [

@@ -1,9 +1,8 @@
 // The audit record of one apply (schemas/audit.schema.json): which plan, from which commit, run by
 // whom, in which pull request and workflow run, and what became of each change. Built purely from
 // the plan, apply's per-change outcomes and the environment; audit.ts writes and commits it.
-import type { CertAttribute } from "../model/attributes.js";
 import { shortThumbprint } from "../model/thumbprint.js";
-import type { Authority, ChangeAction, Plan, PlannedChange } from "../plan/types.js";
+import type { Authority, ChangeAction, ChangeAttribute, Plan, PlannedChange } from "../plan/types.js";
 import validator from "../schemas/generated/audit.js";
 import { version as toolVersion } from "../version.js";
 import type { GitHubRun } from "./github-env.js";
@@ -47,7 +46,7 @@ export interface AuditChange {
   readonly address: string;
   readonly authority: Authority;
   readonly mail: string | null;
-  readonly attribute: CertAttribute;
+  readonly attribute: ChangeAttribute;
   readonly action: ChangeAction;
   readonly reason: string;
   readonly valueSha256: string;

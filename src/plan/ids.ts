@@ -2,9 +2,8 @@
 // so the same change planned twice (or by two runs on the same inputs) has the same id; the plan id
 // names the plan's content, independent of when it was computed.
 import { createHash } from "node:crypto";
-import type { CertAttribute } from "../model/attributes.js";
 import { canonicalJson } from "./canonical-json.js";
-import type { ChangeAction, Plan } from "./types.js";
+import type { ChangeAction, ChangeAttribute, Plan } from "./types.js";
 
 /** Hex digits kept of the SHA-256: 64 bits, ample for the ~10^5 changes of one plan. */
 export const CHANGE_ID_LENGTH = 16;
@@ -12,7 +11,7 @@ export const PLAN_ID_LENGTH = 16;
 
 export interface ChangeKey {
   readonly address: string;
-  readonly attribute: CertAttribute;
+  readonly attribute: ChangeAttribute;
   readonly action: ChangeAction;
   readonly valueSha256: string;
 }

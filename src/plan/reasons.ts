@@ -7,6 +7,8 @@ const REASONS: Readonly<Record<ChangeReason, string>> = {
   "derived-pkcs7": "PKCS#7 built from a selected certificate for Outlook",
   "from-other-attribute": "a selected certificate found in the recipient's other certificate attribute",
   "normalized-der": "a selected certificate found inside a value that is not plain DER, published as DER",
+  "ca-in-repo": "a CA of policy.trustAnchors or intermediates, missing from the tenant's trust collection",
+  "ca-not-in-repo": "a CA in the tenant's trust collection that the repository's policy does not name",
   malformed: "the value does not parse as a certificate",
   expired: "the certificate has expired",
   "not-yet-valid": "the certificate is not valid yet",

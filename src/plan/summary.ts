@@ -1,6 +1,14 @@
 // The plan's counts, computed in one place so the summary can never disagree with the lists
 // (loadPlan recomputes it and refuses a plan whose summary was edited).
-import type { DriftItem, DriftKind, Plan, PlannedChange, PlanSummary, PlanWarning } from "./types.js";
+import {
+  type DriftItem,
+  type DriftKind,
+  isCertChange,
+  type Plan,
+  type PlannedChange,
+  type PlanSummary,
+  type PlanWarning,
+} from "./types.js";
 
 export interface SummaryInput {
   readonly changes: readonly PlannedChange[];
@@ -26,7 +34,7 @@ export function computeSummary(input: SummaryInput): PlanSummary {
       default:
         return c.action satisfies never;
     }
-    recipients.add(c.address);
+    if (isCertChange(c)) recipients.add(c.address);
   }
   return {
     publish,

@@ -30,7 +30,16 @@ export type PublishReason = (typeof PUBLISH_REASONS)[number];
 export const REMOVE_REASONS = REJECT_REASONS;
 export type RemoveReason = RejectReason;
 
-export type ChangeReason = PublishReason | RemoveReason;
+/** Why a CA is added to (`ca-in-repo`) or removed from the tenant's S/MIME trust collection. */
+export const TRUST_REASONS = ["ca-in-repo", "ca-not-in-repo"] as const;
+export type TrustReason = (typeof TRUST_REASONS)[number];
+
+export type ChangeReason = PublishReason | RemoveReason | TrustReason;
+
+/** The trust collection's attribute (Exchange's parameter, trust-collection.ts in model/). */
+export type TrustAttribute = "SMIMECertificateIssuingCA";
+/** What a change edits: a recipient's certificate attribute or the tenant's trust collection. */
+export type ChangeAttribute = CertAttribute | TrustAttribute;
 
 /** What the plan shows of a certificate: enough to recognise it, never the key or the base64 in text. */
 export interface CertificateRef {
@@ -49,7 +58,13 @@ export interface CertificateRef {
 }
 
 /** The `type`s of ObjectRef, in schema order (test/plan/schema.test.ts compares them). */
-export const OBJECT_REF_TYPES = ["ad", "exchange", "exchange-new-contact", "ad-new-contact"] as const;
+export const OBJECT_REF_TYPES = [
+  "ad",
+  "exchange",
+  "exchange-new-contact",
+  "exchange-smime-config",
+  "ad-new-contact",
+] as const;
 
 /** How apply finds the object again (or, for the `*-new-contact` types, what it creates). */
 export type ObjectRef =
@@ -63,7 +78,9 @@ export type ObjectRef =
       readonly parentDn: string;
       readonly name: string;
       readonly mail: string;
-    };
+    }
+  /** The tenant's S/MIME trust collection (Get-/Set-SmimeConfig SMIMECertificateIssuingCA). */
+  | { readonly type: "exchange-smime-config" };
 
 /** Whether apply creates the object rather than updating one it finds again. */
 export function isCreation(ref: ObjectRef): boolean {
@@ -78,6 +95,7 @@ export function refAuthority(ref: ObjectRef): Authority {
       return "ad";
     case "exchange":
     case "exchange-new-contact":
+    case "exchange-smime-config":
       return "exchange";
     default:
       return ref satisfies never;
@@ -92,7 +110,12 @@ type _RefTypesAgree = [ObjectRef["type"]] extends [(typeof OBJECT_REF_TYPES)[num
   : never;
 export const REF_TYPES_AGREE: _RefTypesAgree = true;
 
-export type ObjectKind = "user" | "contact";
+export type ObjectKind = "user" | "contact" | "trust-collection";
+
+/** Whether a plan object is a recipient (guards and recipient counts consider only those). */
+export function isRecipient(object: Pick<PlanObject, "kind">): boolean {
+  return object.kind !== "trust-collection";
+}
 
 /** One recipient touched by the plan. */
 export interface PlanObject {
@@ -112,7 +135,7 @@ export interface PlannedChange {
   readonly id: string;
   readonly address: string;
   readonly authority: Authority;
-  readonly attribute: CertAttribute;
+  readonly attribute: ChangeAttribute;
   readonly action: ChangeAction;
   readonly reason: ChangeReason;
   /** One line for humans; explanation only, never read by apply. */
@@ -128,6 +151,13 @@ export interface PlannedChange {
   readonly value?: string;
   /** The certificate the value holds (the first one, for a PKCS#7); null when it does not parse. */
   readonly certificate: CertificateRef | null;
+}
+
+/** A change to a recipient's certificate attribute (not to the tenant's trust collection). */
+export type CertChange = PlannedChange & { readonly attribute: CertAttribute };
+
+export function isCertChange(c: PlannedChange): c is CertChange {
+  return c.attribute !== "SMIMECertificateIssuingCA";
 }
 
 export const DRIFT_KINDS = [

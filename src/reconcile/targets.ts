@@ -44,6 +44,8 @@ export function targetNames(c: TargetCandidate): string[] {
     case "ad-new-contact":
       names.push(ref.mail);
       break;
+    case "exchange-smime-config":
+      break;
     default:
       return ref satisfies never;
   }

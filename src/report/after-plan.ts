@@ -4,15 +4,15 @@
 // where they were on the mirror (the coverage after a plan counts them as pending, honestly).
 import { createHash } from "node:crypto";
 import type { AttributeValues, CertAttribute } from "../model/attributes.js";
-import type { Plan } from "../plan/types.js";
+import { type CertChange, isCertChange, type Plan } from "../plan/types.js";
 import { changeValue } from "../plan/value.js";
 import type { Managed } from "../reconcile/reconcile.js";
 
 const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 export function recipientsAfter(recipients: readonly Managed[], plan: Pick<Plan, "changes">): Managed[] {
-  const byAddress = new Map<string, Plan["changes"][number][]>();
-  for (const c of plan.changes) {
+  const byAddress = new Map<string, CertChange[]>();
+  for (const c of plan.changes.filter(isCertChange)) {
     const list = byAddress.get(c.address);
     if (list) list.push(c);
     else byAddress.set(c.address, [c]);

@@ -1,7 +1,7 @@
 // The report's figures from the per-recipient coverage: headline counts, breakdowns by OU and by
 // issuing CA, CA certificates running out, and the week-by-week forecast. Pure; time is the plan's
 // policy time.
-import type { CertificateRef, Plan } from "../plan/types.js";
+import { type CertificateRef, isCertChange, type Plan } from "../plan/types.js";
 import type { Managed } from "../reconcile/reconcile.js";
 import { recipientCoverage } from "./coverage.js";
 import type { CoverageJudge } from "./ports.js";
@@ -60,6 +60,7 @@ export function assembleReport(input: {
   const { plan, weeks, recipients } = input;
   const now = Date.parse(plan.policyTime);
   const pruned = plan.changes
+    .filter(isCertChange)
     .filter((c) => c.action === "remove")
     .map((c) => ({
       address: c.address,

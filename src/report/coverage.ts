@@ -112,6 +112,8 @@ function ouOf(m: Managed): string {
     case "exchange":
     case "exchange-new-contact":
       return m.kind === "contact" ? EXCHANGE_CONTACTS_OU : EXCHANGE_USERS_OU;
+    case "exchange-smime-config":
+      return EXCHANGE_USERS_OU; // never a recipient; listed for exhaustiveness
     default:
       return m.ref satisfies never;
   }

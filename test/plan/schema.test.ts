@@ -8,6 +8,7 @@ import {
   OBJECT_REF_TYPES,
   PUBLISH_REASONS,
   REMOVE_REASONS,
+  TRUST_REASONS,
 } from "../../src/plan/types.js";
 import { PlanBuilder } from "../fixtures/plan-builder.js";
 import { fixturePlan } from "./fixture-plan.js";
@@ -28,7 +29,7 @@ describe("schemas/plan.schema.json", () => {
 
   it("lists exactly the enumerations of types.ts (add to both, or a plan is refused on load)", () => {
     expect(props("change").action?.enum).toEqual([...CHANGE_ACTIONS]);
-    expect(props("change").reason?.enum).toEqual([...PUBLISH_REASONS, ...REMOVE_REASONS]);
+    expect(props("change").reason?.enum).toEqual([...PUBLISH_REASONS, ...REMOVE_REASONS, ...TRUST_REASONS]);
     expect(props("drift").kind?.enum).toEqual([...DRIFT_KINDS]);
     expect(defs.attribute?.enum).toEqual([...CERT_ATTRIBUTES]);
     const refs = (props("object").ref?.oneOf ?? []) as { properties: { type: { const: string } } }[];
@@ -77,7 +78,7 @@ describe("schemas/plan.schema.json", () => {
       [
         `changes[${pi}] is missing "value"`,
         `changes[${ri}] is a removal and must not carry a value`,
-        `changes[${ri}].reason must be one of: ${REMOVE_REASONS.map((r) => JSON.stringify(r)).join(", ")}`,
+        `changes[${ri}].reason must be one of: ${[...REMOVE_REASONS, "ca-not-in-repo"].map((r) => JSON.stringify(r)).join(", ")}`,
       ].sort(),
     );
   });
@@ -93,7 +94,7 @@ describe("schemas/plan.schema.json", () => {
     d.objects[0]!.ref = { type: "ldap", dn: "CN=x" };
     d.changes[0]!.valueSha256 = "ABC";
     expect(planSchemaProblems(d)).toEqual([
-      'objects[0].ref.type must be one of: "ad", "exchange", "exchange-new-contact", "ad-new-contact"',
+      'objects[0].ref.type must be one of: "ad", "exchange", "exchange-new-contact", "exchange-smime-config", "ad-new-contact"',
       "changes[0].valueSha256 is malformed (expected ^[0-9a-f]{64}$)",
     ]);
   });

@@ -104,6 +104,8 @@ export function objectFate(view: RecipientView): string {
       return `will be created in Exchange Online as mail contact "${oneLine(o.ref.name)}"`;
     case "ad-new-contact":
       return `will be created in Active Directory as contact "${oneLine(o.ref.name)}" (in ${oneLine(o.ref.parentDn)})`;
+    case "exchange-smime-config":
+      return "will be written to Exchange Online (Set-SmimeConfig -SMIMECertificateIssuingCA)";
     default:
       return o.ref satisfies never;
   }
