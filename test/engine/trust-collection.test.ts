@@ -136,6 +136,7 @@ describe("the tenant's S/MIME trust collection, managed (snapshot tenant)", () =
     const plan = await run(["plan", "--out", "plan.json"]);
     expect([0, 2], plan.stderr).toContain(plan.code);
     expect(plan.stdout).toContain("exchange:trust-collection/SMIMECertificateIssuingCA");
+    expect(plan.stdout).toMatch(/^ {2}~ trust-collection "[^"]+" \{$/m);
     expect(plan.stdout).toMatch(
       /^ +- SMIMECertificateIssuingCA Old Partner Root CA, thumbprint [0-9A-F]{8}, expires 2031-03-25$/m,
     );

@@ -85,9 +85,11 @@ function headerLine(plan: Plan): string {
 function recipientBlock(view: RecipientView, plan: Plan, color: ChalkInstance): string[] {
   const lines = [color.bold(`  # ${oneLine(view.address)} ${objectFate(view)}`)];
   const name = JSON.stringify(recipientName(view));
-  if (view.changes.length === 0) lines.push(`    recipient ${name} {`);
-  else if (isNewObject(view)) lines.push(`  ${color.green("+")} recipient ${name} {`);
-  else lines.push(`  ${color.yellow("~")} recipient ${name} {`);
+  // The tenant's trust collection is a resource of its own, not a recipient.
+  const noun = view.object?.kind === "trust-collection" ? "trust-collection" : "recipient";
+  if (view.changes.length === 0) lines.push(`    ${noun} ${name} {`);
+  else if (isNewObject(view)) lines.push(`  ${color.green("+")} ${noun} ${name} {`);
+  else lines.push(`  ${color.yellow("~")} ${noun} ${name} {`);
   for (const c of view.changes) lines.push(...changeLines(c, plan, color));
   for (const c of view.notes) lines.push(...noteLines(c, plan, color));
   lines.push("    }");
