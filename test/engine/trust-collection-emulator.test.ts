@@ -1,6 +1,7 @@
 // tenant.smimeConfig.issuingCA: manage against the Exchange Online emulator (Get-/Set-SmimeConfig
 // over InvokeCommand): plan shows the CAs to add and remove, apply writes exactly the policy's CAs,
 // re-plan has no changes, and a collection edited between plan and apply is refused untouched.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { readSst, sstFromCertificates } from "../../src/certs/sst.js";
 import { writeDemo } from "../../src/demo/write-demo.js";
 import { certificateRef } from "../../src/engine/policy-port.js";
 import { judgeTrustCollection, TRUST_COLLECTION_ADDRESS } from "../../src/engine/trust-collection.js";
+import { type AuditRecord, isAuditRecord } from "../../src/gitops/audit-record.js";
 import { trustCollectionFingerprint } from "../../src/model/trust-collection.js";
 import { assemblePlan } from "../../src/plan/assemble.js";
 import { valueFields } from "../../src/plan/value.js";
@@ -213,5 +215,38 @@ describe("manage with no CA in the policy", () => {
     expect(view.changes).toEqual([]);
     expect(view.objects).toEqual([]);
     expect(view.warnings.map((w) => w.code)).toContain("trust-collection-no-ca");
+  });
+});
+
+describe("the audit record of a trust-collection apply", () => {
+  it("records each CA added or removed, applied, in a record the audit schema accepts", async () => {
+    const stranger = await makeRoot({ name: "CN=Old Partner Root CA" });
+    emu.state.smimeIssuingCA = sstFromCertificates([stranger.der]);
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" },
+      });
+    git("init", "--quiet", "--initial-branch=main");
+    git("config", "user.name", "Test Admin");
+    git("config", "user.email", "admin@corp.example.com");
+    git("config", "commit.gpgsign", "false");
+    git("add", "--all");
+    git("commit", "--quiet", "-m", "demo");
+    const apply = await run(["apply", "--auto-approve"]);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const file = git("show", "--name-only", "--format=", "HEAD").trim();
+    const record = JSON.parse(git("show", `HEAD:${file}`)) as unknown;
+    expect(isAuditRecord(record)).toBe(true);
+    const ca = (record as AuditRecord).changes.filter((c) => c.attribute === "SMIMECertificateIssuingCA");
+    expect(ca.find((c) => c.action === "remove")).toMatchObject({
+      address: TRUST_COLLECTION_ADDRESS,
+      reason: "ca-not-in-repo",
+      outcome: "applied",
+      certificate: { subject: "CN=Old Partner Root CA" },
+    });
+    expect(ca.filter((c) => c.action === "publish" && c.outcome === "applied").length).toBeGreaterThan(0);
+    expect(held()).not.toContain(sha256(stranger.der));
   });
 });
