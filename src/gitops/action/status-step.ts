@@ -5,6 +5,7 @@
 import * as core from "@actions/core";
 import type { HealthStatus, RecipientHealth, StatusDocument } from "../../health/types.js";
 import { formatDuration } from "../../health/wait.js";
+import { escapeMarkdown } from "../../plan/render/markdown.js";
 import type { ActionContext } from "./context.js";
 import { postOnPullRequest } from "./plan-mode.js";
 import { cleanStderr, configKey, failureMarkdown } from "./plan-run.js";
@@ -86,7 +87,6 @@ export function statusMarkdown(key: string, doc: StatusDocument, runUrl: string)
   const waited = doc.wait
     ? ` Checked ${doc.wait.polls} time${doc.wait.polls === 1 ? "" : "s"} over ${formatDuration(doc.wait.elapsedSeconds * 1000)}${doc.wait.timedOut ? `; timed out after waiting ${formatDuration(doc.wait.timeoutSeconds * 1000)}` : ""}.`
     : "";
-  const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
   return [
     `### smimesync status for \`${key}\``,
     "",
@@ -97,7 +97,8 @@ export function statusMarkdown(key: string, doc: StatusDocument, runUrl: string)
           "| Recipient | Status | Detail |",
           "| --- | --- | --- |",
           ...doc.recipients.map(
-            (r) => `| ${cell(r.address)} | ${ICON[r.status]} ${r.status} | ${cell(r.detail)} |`,
+            (r) =>
+              `| ${escapeMarkdown(r.address)} | ${ICON[r.status]} ${r.status} | ${escapeMarkdown(r.detail)} |`,
           ),
           "",
         ]
