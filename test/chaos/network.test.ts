@@ -4,7 +4,7 @@
 // no plan written and nothing applied; no fault leaks the token or yields a partial plan.
 // Backoff and timeouts are shortened through the engine's seams so each case takes seconds.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import type { Clock } from "../../src/tenant/http/clock.js";
 import type { SnapshotDocument } from "../../src/tenant/snapshot/snapshot-format.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
-import { SECRET_ENV } from "../tenant/helpers.js";
+import { pointDemoAtEmulator, SECRET_ENV } from "../tenant/helpers.js";
 import { type FaultProxy, type ProxyRule, startFaultProxy } from "./fault-proxy.js";
 
 const NOW = new Date("2026-03-01T10:00:00Z");
@@ -32,24 +32,7 @@ beforeEach(async () => {
   // Small pages: a dozen recipients become several pages per cmdlet, so faults land mid-read.
   emu = await startEmulator({ seed, exchangeMaxPageSize: 3, graphMaxPageSize: 4 });
   proxy = await startFaultProxy(emu);
-  const yaml = await readFile(join(dir, "smimesync.yaml"), "utf8");
-  const t = emu.tenantConfig();
-  const tenant = `tenant:
-  tenantId: ${t.tenantId}
-  domain: ${t.domain}
-  endpoints:
-    graph: ${proxy.urls.graph}
-    exchange: ${proxy.urls.exchange}
-    login: ${emu.urls.login}
-  auth:
-    method: client-secret
-    clientId: ${emu.app.clientId}
-    clientSecret: \${env:${SECRET_ENV}}
-`;
-  await writeFile(
-    join(dir, "smimesync.yaml"),
-    yaml.replace(/^tenant:\n {2}snapshot: tenant\.json\n/m, tenant),
-  );
+  await pointDemoAtEmulator(dir, emu, { urls: proxy.urls });
   sleeps = [];
 });
 

@@ -5,7 +5,7 @@
 // a fake clock; `--json` against schemas/status.schema.json. And on the offline snapshot backend,
 // which no sync ever reaches.
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ import type { SnapshotDocument } from "../../src/tenant/snapshot/snapshot-format
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type AdUser, exportToTenant } from "../emulator/sync-simulator.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
-import { SECRET_ENV } from "../tenant/helpers.js";
+import { pointDemoAtEmulator, SECRET_ENV } from "../tenant/helpers.js";
 
 const NOW = new Date("2031-03-15T10:00:00Z");
 const ERIN = "ad:user/erin.evans@corp.example.com";
@@ -47,24 +47,7 @@ async function setUp(emulated: boolean): Promise<void> {
   if (emulated) {
     const seed = JSON.parse(await readFile(join(dir, "tenant.json"), "utf8")) as SnapshotDocument;
     emu = await startEmulator({ seed });
-    const t = emu.tenantConfig();
-    const tenant = `tenant:
-  tenantId: ${t.tenantId}
-  domain: ${t.domain}
-  endpoints:
-    graph: ${emu.urls.graph}
-    exchange: ${emu.urls.exchange}
-    login: ${emu.urls.login}
-  auth:
-    method: client-secret
-    clientId: ${emu.app.clientId}
-    clientSecret: \${env:${SECRET_ENV}}
-`;
-    const yaml = await readFile(join(dir, "smimesync.yaml"), "utf8");
-    await writeFile(
-      join(dir, "smimesync.yaml"),
-      yaml.replace(/^tenant:\n {2}snapshot: tenant\.json\n/m, tenant),
-    );
+    await pointDemoAtEmulator(dir, emu);
   }
   git("init", "--quiet", "--initial-branch=main");
   git("config", "user.name", "Test Admin");

@@ -3,7 +3,7 @@
 // re-plan has no changes, and a collection edited between plan and apply is refused untouched.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ import type { SnapshotDocument } from "../../src/tenant/snapshot/snapshot-format
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { makeRoot, makeUser, testPki } from "../fixtures/pki.js";
 import { runCli } from "../helpers/cli.js";
-import { openAgainst, SECRET_ENV } from "../tenant/helpers.js";
+import { openAgainst, pointDemoAtEmulator, SECRET_ENV } from "../tenant/helpers.js";
 
 const NOW = new Date("2031-03-15T10:00:00Z");
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -40,25 +40,8 @@ beforeEach(async () => {
   await writeDemo(dir, NOW);
   const seed = JSON.parse(await readFile(join(dir, "tenant.json"), "utf8")) as SnapshotDocument;
   emu = await startEmulator({ seed });
-  const t = emu.tenantConfig();
-  const tenant = `tenant:
-  tenantId: ${t.tenantId}
-  domain: ${t.domain}
-  endpoints:
-    graph: ${emu.urls.graph}
-    exchange: ${emu.urls.exchange}
-    login: ${emu.urls.login}
-  auth:
-    method: client-secret
-    clientId: ${emu.app.clientId}
-    clientSecret: \${env:${SECRET_ENV}}
-  smimeConfig:
-    issuingCA: manage
-`;
-  const yaml = await readFile(join(dir, "smimesync.yaml"), "utf8");
-  const edited = yaml.replace(/^tenant:\n {2}snapshot: tenant\.json\n/m, tenant);
-  expect(edited).toContain("issuingCA: manage");
-  await writeFile(join(dir, "smimesync.yaml"), edited);
+  await pointDemoAtEmulator(dir, emu, { extra: "  smimeConfig:\n    issuingCA: manage\n" });
+  expect(await readFile(join(dir, "smimesync.yaml"), "utf8")).toContain("issuingCA: manage");
 });
 afterEach(async () => {
   await emu.close();

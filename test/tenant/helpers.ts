@@ -1,5 +1,7 @@
 // Shared set-up for tests of src/tenant against the emulator.
 
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { TenantConfig } from "../../src/config/types.generated.js";
 import type { Clock } from "../../src/tenant/http/clock.js";
 import type { RetryPolicy } from "../../src/tenant/http/sender.js";
@@ -45,4 +47,35 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/**
+ * Points the demo's smimesync.yaml (`tenant: snapshot: tenant.json`) at the emulator, with the
+ * secret from SECRET_ENV; `urls` routes Graph and Exchange elsewhere (a fault proxy), `extra` adds
+ * tenant keys (two-space indented YAML lines).
+ */
+export async function pointDemoAtEmulator(
+  dir: string,
+  emu: Emulator,
+  o: { urls?: { graph: string; exchange: string }; extra?: string } = {},
+): Promise<void> {
+  const t = emu.tenantConfig();
+  const urls = o.urls ?? emu.urls;
+  const tenant = `tenant:
+  tenantId: ${t.tenantId}
+  domain: ${t.domain}
+  endpoints:
+    graph: ${urls.graph}
+    exchange: ${urls.exchange}
+    login: ${emu.urls.login}
+  auth:
+    method: client-secret
+    clientId: ${emu.app.clientId}
+    clientSecret: \${env:${SECRET_ENV}}
+${o.extra ?? ""}`;
+  const path = join(dir, "smimesync.yaml");
+  const yaml = await readFile(path, "utf8");
+  const snapshot = /^tenant:\n {2}snapshot: tenant\.json\n/m;
+  if (!snapshot.test(yaml)) throw new Error(`${path} has no tenant snapshot block to replace`);
+  await writeFile(path, yaml.replace(snapshot, tenant));
 }
