@@ -3,7 +3,6 @@
 // refuses (stale) when it changed; that object is skipped and reported, the others proceed.
 // Nothing here reads a change's reason: reasons explain, they never steer apply.
 
-import { createHash } from "node:crypto";
 import type { Directory, DirectoryRecipient } from "../directory/types.js";
 import { SmimesyncError } from "../errors.js";
 import type { ChangeOutcome } from "../gitops/audit-record.js";
@@ -13,6 +12,7 @@ import {
   type CertAttribute,
   emptyValues,
 } from "../model/attributes.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { WriteResult } from "../model/write-result.js";
 import { isCertChange, type Plan, type PlannedChange, type PlanObject } from "../plan/types.js";
@@ -130,8 +130,6 @@ function newValues(changes: readonly PlannedChange[]): AttributeValues {
   for (const e of editsOf(changes, emptyValues())) values[e.attribute].push(...e.add);
   return values;
 }
-
-const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 /** The backend a plan needs for an object; a plan naming a backend the config lacks is invalid. */
 function needed<T>(backend: T | undefined, object: PlanObject, where: "AD" | "Exchange Online"): T {

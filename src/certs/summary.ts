@@ -1,7 +1,9 @@
 // The small parsed view of one X.509 certificate: what policy decides on and what rendering shows.
 // Parsed with the bounded TLV reader (der.ts) rather than a full ASN.1 object model: it is several
 // times cheaper per certificate, which matters at 100,000 users, and every length is checked.
+
 import { createHash } from "node:crypto";
+import { sha256Hex } from "../model/digest.js";
 import {
   CURVES,
   HASH_OIDS,
@@ -70,9 +72,7 @@ export type CertParseResult =
   | { readonly ok: true; readonly cert: CertSummary }
   | { readonly ok: false; readonly message: string };
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+export { sha256Hex };
 
 /** Parses one DER certificate. Never throws: anything wrong becomes `{ok:false}`. */
 export function summarizeCertificate(der: Uint8Array): CertParseResult {

@@ -2,11 +2,11 @@
 // semantic checks. Every problem is collected and reported at once, located as FILE:LINE:COL.
 
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
 import { dirname, relative, resolve } from "node:path";
 import { isAlias, isCollection, Lexer, LineCounter, parseDocument, visit } from "yaml";
 import { type Diagnostic, DiagnosticsError, SmimesyncError } from "../errors.js";
 import { readBoundedFile } from "../files/bounded-read.js";
+import { sha256Hex } from "../model/digest.js";
 import { YAML_LIMITS } from "../model/limits.js";
 import { validateAgainstSchema } from "./schema.js";
 import { checkSemantics } from "./semantic.js";
@@ -133,7 +133,7 @@ export async function parseConfig(
     path: absolute,
     displayPath,
     baseDir,
-    hash: createHash("sha256").update(bytes).digest("hex"),
+    hash: sha256Hex(bytes),
     warnings: sortDiagnostics(all),
     sourceMap: map,
   };

@@ -4,7 +4,6 @@
 // this version writes (corrupted, truncated, foreign) is ignored with a one-line note and rebuilt.
 // Trust: whoever can write the cache directory can plant facts, as whoever can write the config
 // can change the policy; the cache directory is as trusted as the config (see the README).
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -20,6 +19,7 @@ import {
 } from "../certs/index.js";
 import type { PolicyConfig } from "../config/types.generated.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import { CHAIN_LIMITS } from "../model/limits.js";
 import { canonicalJson } from "../plan/canonical-json.js";
 import type { PolicyMaterial } from "../policy/index.js";
@@ -73,15 +73,12 @@ interface Header {
   readonly bodySha256: string;
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
-
 /**
  * Everything the recorded facts may depend on: the material by content and order, the
  * requirements, the chain limits, the cache format and the tool version (the parser).
  */
 export function policyFingerprint(material: PolicyMaterial, policy: PolicyConfig): string {
-  const files = (list: PolicyMaterial["trustAnchors"]) =>
-    list.map((f) => createHash("sha256").update(f.bytes).digest("hex"));
+  const files = (list: PolicyMaterial["trustAnchors"]) => list.map((f) => sha256(f.bytes));
   return sha256(
     canonicalJson({
       cache: CACHE_FORMAT,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AttributeValues, CERT_ATTRIBUTES } from "./attributes.js";
+import { sha256Hex } from "./digest.js";
 
 /**
  * What a plan saw of one object, so apply can tell whether it changed since. `version` is AD's
@@ -14,7 +15,7 @@ export interface ObjectFingerprint {
 export function valuesHash(values: AttributeValues): string {
   const h = createHash("sha256");
   for (const attribute of CERT_ATTRIBUTES) {
-    const digests = values[attribute].map((v) => createHash("sha256").update(v).digest("hex")).sort();
+    const digests = values[attribute].map(sha256Hex).sort();
     h.update(`${attribute}:${digests.join(",")};`);
   }
   return h.digest("hex");

@@ -1,8 +1,8 @@
 // The tenant's S/MIME trust collection (Exchange Online's `SMIMECertificateIssuingCA`: an SST of
 // root and intermediate CAs, the only store Exchange Online validates S/MIME against). Pure: its
 // fingerprint and its value-level edit, shared by the cloud and snapshot backends and the plan.
-import { createHash } from "node:crypto";
 import { readSst, type SerializedStore, type SstEntry, writeSst, X509_ASN_ENCODING } from "../certs/sst.js";
+import { sha256Hex as sha256 } from "./digest.js";
 import type { ObjectFingerprint } from "./fingerprint.js";
 
 /** Exchange's parameter name; also the plan's attribute of a trust-collection change. */
@@ -17,8 +17,6 @@ export interface TrustCollectionEdit {
 export type CollectionRead =
   | { readonly ok: true; readonly store: SerializedStore; readonly certificates: readonly Uint8Array[] }
   | { readonly ok: false; readonly message: string };
-
-const sha256 = (v: Uint8Array | string): string => createHash("sha256").update(v).digest("hex");
 
 /** The certificates of a collection as stored; none set reads as an empty store. */
 export function readCollection(sst: Uint8Array | null): CollectionRead {

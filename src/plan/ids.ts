@@ -1,7 +1,8 @@
 // Stable identifiers. A change id names "this value, this attribute, this recipient, this action",
 // so the same change planned twice (or by two runs on the same inputs) has the same id; the plan id
 // names the plan's content, independent of when it was computed.
-import { createHash } from "node:crypto";
+
+import { sha256Hex } from "../model/digest.js";
 import { canonicalJson } from "./canonical-json.js";
 import type { ChangeAction, ChangeAttribute, Plan } from "./types.js";
 
@@ -41,6 +42,4 @@ export function planId(
   return sha256Hex(canonicalJson(content)).slice(0, PLAN_ID_LENGTH);
 }
 
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+export { sha256Hex };

@@ -1,9 +1,9 @@
 // The one place where an attribute value crosses between bytes and the plan's base64 text.
 // Reconcile encodes with `valueFields`; apply decodes with `changeValue`, which refuses a value that
 // is not exactly what the plan's hash and length say, so apply never writes bytes nobody reviewed.
-import { createHash } from "node:crypto";
 import { SmimesyncError } from "../errors.js";
 import { MAX_VALUE_BYTES } from "../model/attributes.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import type { PlannedChange } from "./types.js";
 
 export interface ValueFields {
@@ -53,8 +53,4 @@ export function valueProblem(change: PlannedChange): string | undefined {
     return `the value is ${bytes.length} bytes, over the ${MAX_VALUE_BYTES}-byte limit`;
   if (sha256(bytes) !== change.valueSha256) return "the value does not match its SHA-256";
   return undefined;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }

@@ -1,10 +1,8 @@
 // Drift: where the mirror (Exchange Online, fed by Entra Connect) differs from the authority (AD).
 // Reported beside the plan, never acted on: smimesync writes only at the authority.
-import { createHash } from "node:crypto";
 import { type AttributeValues, CERT_ATTRIBUTES, MAX_VALUES_PER_ATTRIBUTE } from "../model/attributes.js";
+import { sha256Hex as digest } from "../model/digest.js";
 import type { DriftItem } from "../plan/types.js";
-
-const digest = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 export function mirrorDrift(
   address: string,

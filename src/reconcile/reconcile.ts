@@ -2,7 +2,6 @@
 // (the policy port carries `now`). The semantics are those of architecture.md, "Semantics":
 // each recipient has one authority; candidates are the authority's values plus the repository's,
 // never the mirror's; changes are per value; removals run only for pruned reasons.
-import { createHash } from "node:crypto";
 import { passesPatterns } from "../directory/pattern.js";
 import type { DirectoryRecipient } from "../directory/types.js";
 import {
@@ -11,6 +10,7 @@ import {
   MAX_VALUE_BYTES,
   MAX_VALUES_PER_ATTRIBUTE,
 } from "../model/attributes.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import type { ObjectFingerprint } from "../model/fingerprint.js";
 import type { ChangeInput, PlanInput } from "../plan/assemble.js";
 import { BLOCKED_WARNING } from "../plan/summary.js";
@@ -52,8 +52,6 @@ export interface Managed {
    */
   readonly published: AttributeValues | null;
 }
-
-const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 export function reconcile(
   observed: ObservedState,

@@ -2,13 +2,11 @@
 // change edits the values at its recipient's authority. Exchange Online shows an Exchange
 // authority's new values at once; AD's reach it only when Entra Connect next runs, so they stay
 // where they were on the mirror (the coverage after a plan counts them as pending, honestly).
-import { createHash } from "node:crypto";
 import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import { type CertChange, isCertChange, type Plan } from "../plan/types.js";
 import { changeValue } from "../plan/value.js";
 import type { Managed } from "../reconcile/reconcile.js";
-
-const sha256 = (v: Uint8Array): string => createHash("sha256").update(v).digest("hex");
 
 export function recipientsAfter(recipients: readonly Managed[], plan: Pick<Plan, "changes">): Managed[] {
   const byAddress = new Map<string, CertChange[]>();
