@@ -8,6 +8,7 @@ import {
   EqualityFilter,
   ExtensibleFilter,
   type Filter,
+  GreaterThanEqualsFilter,
   NotFilter,
   OrFilter,
   PresenceFilter,
@@ -20,6 +21,8 @@ export type LdapFilter =
   | { readonly kind: "not"; readonly filter: LdapFilter }
   | { readonly kind: "present"; readonly attribute: string }
   | { readonly kind: "eq"; readonly attribute: string; readonly value: string | Uint8Array }
+  /** attribute>=value, in the attribute's ordering rule (integers for uSNChanged). */
+  | { readonly kind: "ge"; readonly attribute: string; readonly value: string }
   /** attribute=initial*any1*any2*final; empty parts are left out. */
   | {
       readonly kind: "substring";
@@ -46,6 +49,7 @@ export const eq = (attribute: string, value: string | Uint8Array): LdapFilter =>
   attribute,
   value,
 });
+export const ge = (attribute: string, value: string): LdapFilter => ({ kind: "ge", attribute, value });
 export const present = (attribute: string): LdapFilter => ({ kind: "present", attribute });
 
 /** LDAP_MATCHING_RULE_IN_CHAIN: membership through any depth of nested groups (AD, Samba). */
@@ -76,6 +80,8 @@ export function filterToString(f: LdapFilter): string {
       return `(${f.attribute}=*)`;
     case "eq":
       return `(${f.attribute}=${typeof f.value === "string" ? escapeFilterValue(f.value) : escapeFilterBytes(f.value)})`;
+    case "ge":
+      return `(${f.attribute}>=${escapeFilterValue(f.value)})`;
     case "substring":
       return `(${f.attribute}=${[f.initial, ...f.any, f.final].map(escapeFilterValue).join("*")})`;
     case "extensible":
@@ -98,6 +104,8 @@ export function toLdapts(f: LdapFilter): Filter {
         attribute: f.attribute,
         value: typeof f.value === "string" ? f.value : Buffer.from(f.value),
       });
+    case "ge":
+      return new GreaterThanEqualsFilter({ attribute: f.attribute, value: f.value });
     case "substring":
       return new SubstringFilter({
         attribute: f.attribute,

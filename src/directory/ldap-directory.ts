@@ -1,20 +1,22 @@
 // Active Directory over LDAP (ldapts). Reads stream page by page (1,000 entries, AD's
 // MaxPageSize) with binary attributes as bytes; writes are one modify per object with add /
 // delete of exact values, after re-reading the object and comparing its fingerprint.
-import { Attribute, Change, type Client, ResultCodeError } from "ldapts";
+import { Attribute, Change, type Client, Control, ResultCodeError } from "ldapts";
 import { type AttributeEdit, CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
 import { WRITE_OK, type WriteResult } from "../model/write-result.js";
-import { escapeDnValue } from "./dn.js";
-import { type RawEntry, RECIPIENT_ATTRIBUTES, toRecipient } from "./entry.js";
-import { and, eq, filterToString, type LdapFilter, or, toLdapts } from "./filter.js";
-import { guidFromText } from "./guid.js";
+import { escapeDnValue, isUnderDn } from "./dn.js";
+import { objectClasses, type RawEntry, RECIPIENT_ATTRIBUTES, text, toRecipient, values } from "./entry.js";
+import { and, eq, filterToString, ge, type LdapFilter, or, present, toLdapts } from "./filter.js";
+import { guidFromText, guidToText } from "./guid.js";
 import { connectLdap, describeEndpoint, type LdapOptions } from "./ldap-connection.js";
 import { bufferAttributeNames, fromLdapts } from "./ldap-entry.js";
 import { toLdapError } from "./ldap-errors.js";
-import { RECIPIENT_FILTER, scopeSearches, tallyRecipient } from "./scope.js";
+import { assertScopeNotEmpty, RECIPIENT_FILTER, scopeSearches, tallyRecipient } from "./scope.js";
 import type {
   Directory,
+  DirectoryChanges,
+  DirectoryCursor,
   DirectoryObjectRef,
   DirectoryRecipient,
   DirectoryScope,
@@ -24,6 +26,27 @@ import type {
 import { guardWrite } from "./write-guard.js";
 
 export const PAGE_SIZE = 1000;
+
+/** LDAP_SERVER_SHOW_DELETED_OID: tombstones (deleted objects) in search results. */
+const SHOW_DELETED_OID = "1.2.840.113556.1.4.417";
+
+const ROOT_DSE_ATTRIBUTES = ["highestCommittedUSN", "dsServiceName", "defaultNamingContext"] as const;
+
+/** What the change search needs of an object: who it is, what it is, whether it was deleted. */
+const CHANGE_ATTRIBUTES = ["objectGUID", "objectClass", "isDeleted"] as const;
+
+/**
+ * Classes of objects that hold users and contacts. Renaming or moving one moves its children
+ * without changing their uSNChanged, so any change to one makes a change read unsafe.
+ */
+const CONTAINER_CLASSES: ReadonlySet<string> = new Set([
+  "organizationalunit",
+  "container",
+  "domain",
+  "domaindns",
+  "builtindomain",
+  "lostandfound",
+]);
 
 /** Counters for tests and `--debug` output: proves paging happened. */
 export interface LdapStats {
@@ -56,30 +79,90 @@ export class LdapDirectory implements Directory {
     return new LdapDirectory(await connectLdap(options), options, hooks);
   }
 
-  async *readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient> {
-    const seen = new Set<string>();
-    for (const search of scopeSearches(scope, this.#options.baseDn)) {
-      for await (const entry of this.#search(
-        search.base,
-        search.scope,
-        search.filter,
-        `reading ${search.label}`,
-      )) {
-        const recipient = toRecipient(entry, this.#options.sourceAnchor);
-        if (recipient === undefined) {
-          if (tally && !seen.has(entry.dn)) {
-            seen.add(entry.dn);
-            tally.read++;
-            tally.objectClass++;
-          }
-          continue;
-        }
-        if (seen.has(recipient.objectGuid)) continue;
-        seen.add(recipient.objectGuid);
-        if (tally) tally.read++;
-        if (tallyRecipient(recipient, scope, tally)) yield recipient;
+  readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient> {
+    return this.#readScope(scope, undefined, tally);
+  }
+
+  async changeCursor(): Promise<DirectoryCursor | undefined> {
+    const dc = await this.#readDc();
+    return dc.ok ? dc.cursor : undefined;
+  }
+
+  /**
+   * The changed objects in scope are read by readRecipients' own searches with a uSNChanged term
+   * added; what else changed (moved out, disabled, deleted, ...) comes from one search of the whole
+   * naming context with tombstones shown. Both are bounded by the number of objects changed since
+   * the cursor, not by the directory: no cap, since a huge change set costs what a full read does.
+   */
+  async readChanges(scope: DirectoryScope, since: DirectoryCursor): Promise<DirectoryChanges> {
+    assertScopeNotEmpty(scope);
+    const dc = await this.#readDc();
+    if (!dc.ok) return full(dc.reason);
+    const { cursor } = dc;
+    if (cursor.invocationId !== since.invocationId.toLowerCase()) {
+      return full(
+        `the domain controller changed or was restored: ${cursor.server} has invocationId ${cursor.invocationId}, ` +
+          `the last run read ${since.server} with ${since.invocationId}`,
+      );
+    }
+    if (!/^\d+$/.test(since.usn) || BigInt(since.usn) > BigInt(cursor.usn)) {
+      return full(`the last run's USN ${since.usn} is not one ${cursor.server} has reached (${cursor.usn})`);
+    }
+    // Tombstones live under the naming context's root, and a user moved out of scope can land
+    // anywhere in it: the change search must start there, and every part of the scope lie within.
+    const root = dc.namingContext ?? this.#options.baseDn;
+    const outside = [
+      this.#options.baseDn,
+      ...scope.ous.map((o) => o.dn),
+      ...scope.groups.map((g) => g.dn),
+    ].find((dn) => !isUnderDn(dn, root));
+    if (outside !== undefined) {
+      return full(`${outside} is outside ${root}, the naming context whose changes are searched`);
+    }
+    const changedSince = ge("uSNChanged", (BigInt(since.usn) + 1n).toString());
+    const nested = scope.groups.some((g) => g.nested);
+
+    // First every changed object, then the changed ones in scope: an object changing in between
+    // is then at worst an upsert too many, never dropped while in scope (and the next run sees it).
+    const changed = new Set<string>();
+    for await (const entry of this.#search(root, "sub", changedSince, `looking for changes in ${root}`, {
+      attributes: CHANGE_ATTRIBUTES,
+      controls: [new Control(SHOW_DELETED_OID, { critical: false })],
+    })) {
+      const classes = objectClasses(entry);
+      if ([...classes].some((c) => CONTAINER_CLASSES.has(c))) {
+        return full(
+          `${entry.dn} changed since the last run: a renamed or moved OU or container moves the objects under it without changing them`,
+        );
+      }
+      if (nested && classes.has("group")) {
+        return full(
+          `the group ${entry.dn} changed since the last run and the scope has nested groups: membership changes do not change the members`,
+        );
+      }
+      const guid = values(entry, "objectGUID")[0];
+      if (guid?.length === 16) changed.add(guidToText(guid));
+    }
+    for (const group of scope.groups) {
+      if (group.nested) continue; // any changed group already fell back above
+      const entry = await this.#readBase(group.dn, ["objectGUID"], `reading the scope group ${group.dn}`);
+      const guid = entry === undefined ? undefined : values(entry, "objectGUID")[0];
+      if (guid === undefined || guid.length !== 16) {
+        return full(
+          `the scope group ${group.dn} is not there (renamed, moved or deleted since the last run?)`,
+        );
+      }
+      if (changed.has(guidToText(guid))) {
+        return full(
+          `the scope group ${group.dn} changed since the last run: membership changes do not change the members`,
+        );
       }
     }
+
+    const upserts: DirectoryRecipient[] = [];
+    for await (const recipient of this.#readScope(scope, changedSince, undefined)) upserts.push(recipient);
+    const upserted = new Set(upserts.map((r) => r.objectGuid));
+    return { kind: "changes", cursor, upserts, gone: [...changed].filter((g) => !upserted.has(g)) };
   }
 
   async readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined> {
@@ -214,21 +297,103 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  /** readRecipients' searches, each narrowed by `extra` when given (the uSNChanged term). */
+  async *#readScope(
+    scope: DirectoryScope,
+    extra: LdapFilter | undefined,
+    tally: ReadTally | undefined,
+  ): AsyncIterable<DirectoryRecipient> {
+    const seen = new Set<string>();
+    for (const search of scopeSearches(scope, this.#options.baseDn)) {
+      for await (const entry of this.#search(
+        search.base,
+        search.scope,
+        extra === undefined ? search.filter : and(search.filter, extra),
+        `reading ${search.label}`,
+      )) {
+        const recipient = toRecipient(entry, this.#options.sourceAnchor);
+        if (recipient === undefined) {
+          if (tally && !seen.has(entry.dn)) {
+            seen.add(entry.dn);
+            tally.read++;
+            tally.objectClass++;
+          }
+          continue;
+        }
+        if (seen.has(recipient.objectGuid)) continue;
+        seen.add(recipient.objectGuid);
+        if (tally) tally.read++;
+        if (tallyRecipient(recipient, scope, tally)) yield recipient;
+      }
+    }
+  }
+
+  /** The DC's change-tracking state: what a cursor holds, and the naming context to search. */
+  async #readDc(): Promise<DcState> {
+    const server = this.description;
+    const rootDse = await this.#readBase("", ROOT_DSE_ATTRIBUTES, "reading the rootDSE");
+    const usn = rootDse === undefined ? undefined : text(rootDse, "highestCommittedUSN");
+    const service = rootDse === undefined ? undefined : text(rootDse, "dsServiceName");
+    if (usn === undefined || !/^\d+$/.test(usn) || service === undefined) {
+      return {
+        ok: false,
+        reason: `${server} has no highestCommittedUSN and dsServiceName in its rootDSE: no change tracking (not Active Directory?)`,
+      };
+    }
+    const ntds = await this.#readBase(service, ["invocationId"], `reading the invocationId of ${service}`);
+    const invocationId = invocationIdText(ntds === undefined ? undefined : values(ntds, "invocationId")[0]);
+    if (invocationId === undefined) {
+      return { ok: false, reason: `${server} shows no invocationId on ${service}: no change tracking` };
+    }
+    return {
+      ok: true,
+      cursor: { invocationId, usn, server },
+      namingContext: rootDse === undefined ? undefined : text(rootDse, "defaultNamingContext"),
+    };
+  }
+
+  /** One entry by DN (a base search, unpaged: some servers refuse paging on the rootDSE); undefined when it does not exist. */
+  async #readBase(
+    dn: string,
+    attributes: readonly string[],
+    operation: string,
+  ): Promise<RawEntry | undefined> {
+    this.stats.searches++;
+    try {
+      const { searchEntries } = await this.#client.search(dn, {
+        scope: "base",
+        filter: toLdapts(present("objectClass")),
+        attributes: [...attributes],
+        explicitBufferAttributes: bufferAttributeNames(attributes),
+      });
+      const entry = searchEntries[0];
+      return entry === undefined ? undefined : fromLdapts(entry);
+    } catch (e) {
+      if (e instanceof ResultCodeError && e.code === 32) return undefined; // noSuchObject
+      throw toLdapError(e, { operation, server: this.description });
+    }
+  }
+
   async *#search(
     base: string,
     scope: "sub" | "one",
     filter: LdapFilter,
     operation: string,
+    options: { readonly attributes?: readonly string[]; readonly controls?: Control[] } = {},
   ): AsyncIterable<RawEntry> {
     this.stats.searches++;
-    const attributes = [...RECIPIENT_ATTRIBUTES];
-    const pages = this.#client.searchPaginated(base, {
-      scope,
-      filter: toLdapts(filter),
-      attributes,
-      explicitBufferAttributes: bufferAttributeNames(attributes),
-      paged: { pageSize: PAGE_SIZE },
-    });
+    const attributes = [...(options.attributes ?? RECIPIENT_ATTRIBUTES)];
+    const pages = this.#client.searchPaginated(
+      base,
+      {
+        scope,
+        filter: toLdapts(filter),
+        attributes,
+        explicitBufferAttributes: bufferAttributeNames(attributes),
+        paged: { pageSize: PAGE_SIZE },
+      },
+      options.controls,
+    );
     const context = { operation: `${operation} with ${filterToString(filter)}`, server: this.description };
     for (;;) {
       let page: IteratorResult<{ searchEntries: Parameters<typeof fromLdapts>[0][] }>;
@@ -245,6 +410,20 @@ export class LdapDirectory implements Directory {
       }
     }
   }
+}
+
+type DcState =
+  | { readonly ok: true; readonly cursor: DirectoryCursor; readonly namingContext: string | undefined }
+  | { readonly ok: false; readonly reason: string };
+
+const full = (reason: string): DirectoryChanges => ({ kind: "full", reason });
+
+/** invocationId is a GUID in 16 bytes (AD, Samba); a server faking AD may store its text. */
+function invocationIdText(value: Uint8Array | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length === 16) return guidToText(value);
+  const asText = new TextDecoder().decode(value).trim().toLowerCase();
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(asText) ? asText : undefined;
 }
 
 function valuesChange(

@@ -27,6 +27,8 @@ import { Membership } from "./ldif-membership.js";
 import { assertScopeNotEmpty, tallyRecipient } from "./scope.js";
 import type {
   Directory,
+  DirectoryChanges,
+  DirectoryCursor,
   DirectoryObjectRef,
   DirectoryRecipient,
   DirectoryScope,
@@ -130,6 +132,14 @@ export class LdifDirectory implements Directory {
   }
 
   /** From memory, this process's unsaved writes included; writeValues re-checks against the file. */
+  async changeCursor(): Promise<DirectoryCursor | undefined> {
+    return undefined;
+  }
+
+  async readChanges(_scope: DirectoryScope, _since: DirectoryCursor): Promise<DirectoryChanges> {
+    return { kind: "full", reason: "an LDIF file has no change tracking" };
+  }
+
   async readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined> {
     return this.#find(this.#file.doc, ref)?.recipient;
   }

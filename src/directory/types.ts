@@ -73,6 +73,36 @@ export interface NewDirectoryContact {
   readonly values: AttributeValues;
 }
 
+/** Where a read of an AD domain controller stands: the DC and its highestCommittedUSN when the read began. */
+export interface DirectoryCursor {
+  /**
+   * The DC's invocationId (objectGUID-style text of its NTDS Settings object's invocationId):
+   * another DC, or the same DC restored from a backup, has another one, and its USNs mean nothing here.
+   */
+  readonly invocationId: string;
+  /** highestCommittedUSN read from the rootDSE BEFORE the read began, decimal string. */
+  readonly usn: string;
+  /** The server, for messages only. */
+  readonly server: string;
+}
+
+/**
+ * What changed since a cursor. The caller's merge, `(previous minus gone minus guids(upserts)) ∪
+ * upserts` keyed by objectGuid, equals a full readRecipients(scope) taken now.
+ */
+export type DirectoryChanges =
+  | {
+      readonly kind: "changes";
+      /** The cursor for next time (highestCommittedUSN read before this change search began). */
+      readonly cursor: DirectoryCursor;
+      /** Objects in scope whose uSNChanged is above the cursor, exactly as readRecipients returns them (same filters, same tally rules). */
+      readonly upserts: readonly DirectoryRecipient[];
+      /** objectGUIDs of objects changed, moved or deleted since the cursor that are NOT in scope now: the caller drops them. */
+      readonly gone: readonly string[];
+    }
+  /** The changes cannot be told safely: read everything with readRecipients (and a new changeCursor). */
+  | { readonly kind: "full"; readonly reason: string };
+
 export interface Directory {
   /** Human name of the backend for messages, e.g. `ldaps://dc01:636` or `directory.ldif`. */
   readonly description: string;
@@ -82,6 +112,14 @@ export interface Directory {
    * was read and what each filter removed.
    */
   readRecipients(scope: DirectoryScope, tally?: ReadTally): AsyncIterable<DirectoryRecipient>;
+  /** The cursor to keep with a full read; taken before readRecipients. undefined: the backend has no change tracking. */
+  changeCursor(): Promise<DirectoryCursor | undefined>;
+  /**
+   * What changed in `scope` since `since`; `full` when that cannot be said safely (another DC or
+   * invocationId, a scope group changed, an OU moved, ...). Reads only; throws SmimesyncError when
+   * the directory cannot be read, as readRecipients does.
+   */
+  readChanges(scope: DirectoryScope, since: DirectoryCursor): Promise<DirectoryChanges>;
   /** Re-reads one object (by GUID) just before a write; undefined when it no longer exists. */
   readObject(ref: DirectoryObjectRef): Promise<DirectoryRecipient | undefined>;
   /** The fingerprint of an object as read, to be bound into the plan. */

@@ -1,5 +1,11 @@
 import fc from "fast-check";
-import { EqualityFilter, ExtensibleFilter, FilterParser, type SubstringFilter } from "ldapts";
+import {
+  EqualityFilter,
+  ExtensibleFilter,
+  FilterParser,
+  GreaterThanEqualsFilter,
+  type SubstringFilter,
+} from "ldapts";
 import { describe, expect, it } from "vitest";
 import {
   and,
@@ -7,6 +13,7 @@ import {
   escapeFilterBytes,
   escapeFilterValue,
   filterToString,
+  ge,
   IN_CHAIN,
   not,
   or,
@@ -54,6 +61,16 @@ describe("filters as data", () => {
     );
     const wire = toLdapts(eq("sAMAccountName", hostile)) as EqualityFilter;
     expect(wire.value).toBe(hostile); // raw in the BER octet string: no parsing involved
+  });
+
+  it("sends a >= term (the change read's uSNChanged) as an ordering match, its value escaped", () => {
+    expect(filterToString(and(RECIPIENT_FILTER, ge("uSNChanged", "12345678901234567890")))).toBe(
+      "(&(|(&(objectClass=user)(!(objectClass=computer)))(objectClass=contact))(uSNChanged>=12345678901234567890))",
+    );
+    expect(filterToString(ge("cn", "a*)"))).toBe("(cn>=a\\2a\\29)");
+    const wire = toLdapts(ge("uSNChanged", "42"));
+    expect(wire).toBeInstanceOf(GreaterThanEqualsFilter);
+    expect((wire as GreaterThanEqualsFilter).value).toBe("42");
   });
 
   it("keeps a group DN with ':' '*' '(' '\\' intact in the in-chain match", () => {

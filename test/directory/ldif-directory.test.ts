@@ -107,6 +107,18 @@ describe("LdifDirectory", () => {
     expect(await names(d, scope({ groups: [{ dn: top, nested: true }] }))).toEqual(["alice", "bob"]);
   });
 
+  it("has no change tracking: no cursor, and a change read asks for a full read", async () => {
+    const d = await LdifDirectory.open(path, "objectGUID");
+    expect(await d.changeCursor()).toBeUndefined();
+    const since = { invocationId: "03020100-0504-0706-0809-0a0b0c0d0e01", usn: "1", server: path };
+    expect(
+      await d.readChanges(scope({ ous: [{ dn: "dc=corp,dc=example", scope: "subtree" }] }), since),
+    ).toEqual({
+      kind: "full",
+      reason: "an LDIF file has no change tracking",
+    });
+  });
+
   it("reads recipients like the LDAP backend", async () => {
     const d = await openDirectory({ ldif: "ad.ldif", sourceAnchor: "objectGUID" }, { baseDir: dir, env: {} });
     const a = await d.readObject({ objectGuid: guidToText(guid(1)), dn: "" });
