@@ -1,6 +1,7 @@
 // Active Directory over LDAP (ldapts). Reads stream page by page (1,000 entries, AD's
 // MaxPageSize) with binary attributes as bytes; writes are one modify per object with add /
-// delete of exact values, after re-reading the object and comparing its fingerprint.
+// delete of exact values, after re-reading the object and comparing its fingerprint. Change reads
+// (readChanges) follow the DC's uSNChanged from a cursor of its invocationId and highestCommittedUSN.
 import { Attribute, Change, type Client, Control, ResultCodeError } from "ldapts";
 import { type AttributeEdit, CERT_ATTRIBUTES, type CertAttribute } from "../model/attributes.js";
 import { fingerprintOf, type ObjectFingerprint } from "../model/fingerprint.js";
