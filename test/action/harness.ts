@@ -2,10 +2,10 @@
 // emulator, and jobs that run the BUNDLED action (dist-action/index.mjs) as a child process in a
 // fresh checkout with the environment a runner gives a JavaScript action (GITHUB_EVENT_PATH,
 // GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, INPUT_*, ACTIONS_RUNTIME_TOKEN / ACTIONS_RESULTS_URL, the
-// OIDC request variables). The organisation is the demo's, on the offline backends; their files
+// legacy cache service's ACTIONS_CACHE_URL, the OIDC request variables). The organisation is the demo's, on the offline backends; their files
 // live outside the repository (absolute paths in the config), as a directory lives outside git.
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { writeDemo } from "../../src/demo/write-demo.js";
@@ -38,7 +38,7 @@ export interface World {
   openPull(title: string, edit: (config: string) => string): Promise<{ number: number; headSha: string }>;
   /** Merges it into main (a merge commit, pushed), as the merge button does. */
   merge(number: number): Promise<string>;
-  planJob(number: number, inputs?: Record<string, string>): Promise<JobResult>;
+  planJob(number: number, inputs?: Record<string, string>, env?: Record<string, string>): Promise<JobResult>;
   applyJob(sha: string, inputs?: Record<string, string>): Promise<JobResult>;
   reconcileJob(inputs?: Record<string, string>): Promise<JobResult>;
   /** A job of any workflow (the attacker's own workflow step, for one). */
@@ -79,7 +79,23 @@ export function declare(config: string, what: string): string {
   return config.replace(/\nrepository:\n/, `\nrepository:\n${what}`);
 }
 
-export async function world(): Promise<World> {
+export interface WorldOptions {
+  /**
+   * Jobs as one runner machine runs them: one RUNNER_TEMP (emptied at the start of every job, as
+   * the runner does) beside the checkouts, and the action on Node 24 (action.yml's `node24`)
+   * instead of the test's Node. Default: a RUNNER_TEMP of each job's own, kept for inspection.
+   */
+  readonly runner?: "per-job" | "one-machine";
+}
+
+let node24: string | undefined;
+/** A Node 24 binary (npx fetches it once), for jobs run as `runs.using: node24` runs them. */
+function node24Binary(): string {
+  node24 ??= execFileSync("npx", ["-y", "node@24", "-p", "process.execPath"], { encoding: "utf8" }).trim();
+  return node24;
+}
+
+export async function world(options: WorldOptions = {}): Promise<World> {
   const gh = await startGitHubEmulator(REPO);
   const root = tempDir("smimesync-action-");
   const origin = join(root, "origin.git");
@@ -122,8 +138,17 @@ export async function world(): Promise<World> {
     const summary = join(files, "summary.md");
     writeFileSync(output, "");
     writeFileSync(summary, "");
-    mkdirSync(join(files, "tmp"));
-    const run = gh.startRun({ workflow: o.workflow, headSha: o.sha, event: o.event });
+    const oneMachine = options.runner === "one-machine";
+    const runnerTemp = oneMachine ? join(root, "_temp") : join(files, "tmp");
+    if (oneMachine) rmSync(runnerTemp, { recursive: true, force: true });
+    mkdirSync(runnerTemp);
+    const run = gh.startRun({
+      workflow: o.workflow,
+      headSha: o.sha,
+      event: o.event,
+      ref: o.ref,
+      ...(o.event === "pull_request" ? { baseRef: "refs/heads/main" } : {}),
+    });
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: files,
@@ -145,9 +170,10 @@ export async function world(): Promise<World> {
       GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/${o.workflow}@${o.ref}`,
       GITHUB_OUTPUT: output,
       GITHUB_STEP_SUMMARY: summary,
-      RUNNER_TEMP: join(files, "tmp"),
+      RUNNER_TEMP: runnerTemp,
       ACTIONS_RUNTIME_TOKEN: gh.runtimeToken(run),
       ACTIONS_RESULTS_URL: `${gh.url}/`,
+      ACTIONS_CACHE_URL: `${gh.url}/`,
       ACTIONS_ID_TOKEN_REQUEST_URL: `${gh.url}/_oidc/token`,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: "emulated-request-token",
       // Fail fast instead of @actions/artifact's 5 s retries.
@@ -161,8 +187,9 @@ export async function world(): Promise<World> {
       ),
     };
     const args = o.script ? ["--import", TSX, o.script] : [BUNDLE];
+    const node = oneMachine && !o.script ? node24Binary() : process.execPath;
     const { code, log } = await new Promise<{ code: number; log: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { cwd: checkout, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(node, args, { cwd: checkout, env, stdio: ["ignore", "pipe", "pipe"] });
       let text = "";
       child.stdout.on("data", (d: Buffer) => (text += d.toString("utf8")));
       child.stderr.on("data", (d: Buffer) => (text += d.toString("utf8")));
@@ -220,7 +247,7 @@ export async function world(): Promise<World> {
       gh.mergePull(number, sha);
       return sha;
     },
-    planJob(number, inputs = {}) {
+    planJob(number, inputs = {}, env = {}) {
       const pull = gh.pulls.get(number);
       if (!pull) throw new Error(`no pull #${number}`);
       return job({
@@ -230,6 +257,7 @@ export async function world(): Promise<World> {
         sha: pull.headSha,
         ref: `refs/pull/${number}/merge`,
         inputs: { mode: "plan", ...inputs },
+        env,
       });
     },
     applyJob(sha, inputs = {}) {

@@ -3,10 +3,12 @@
 // their zip download) and the artifact service @actions/artifact uploads to (the Twirp
 // ArtifactService at ACTIONS_RESULTS_URL and an Azure block-blob store behind the signed URLs it
 // hands out). State is in memory; every request is logged. Production code sees only other URLs
-// (GITHUB_API_URL, ACTIONS_RESULTS_URL).
+// (GITHUB_API_URL, ACTIONS_RESULTS_URL, ACTIONS_CACHE_URL). The legacy cache service is in
+// cache-service.ts.
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type CacheService, cacheService, grantedScopes } from "./cache-service.js";
 
 export interface EmuComment {
   id: number;
@@ -44,6 +46,10 @@ export interface EmuRun {
   conclusion: "success" | "failure" | null;
   /** The run's id in the results service, as the runtime token's scope names it. */
   backendId: string;
+  /** GITHUB_REF of the run: the cache scope it writes (refs/pull/N/merge, refs/heads/main). */
+  ref: string;
+  /** A pull request's base branch (refs/heads/...): a cache scope it may read. */
+  baseRef?: string;
 }
 
 export interface EmuArtifact {
@@ -84,6 +90,8 @@ export interface GitHubEmulator {
   readonly blobs: Map<string, Buffer>;
   readonly log: LoggedRequest[];
   readonly failures: InjectedFailure[];
+  /** The legacy Actions cache service (ACTIONS_CACHE_URL = url + "/"): entries and injected failures. */
+  readonly cache: CacheService;
   /** Page size of list endpoints whatever per_page asks. */
   pageSize: number;
   /** When set, list responses carry a `next` link to this origin instead (token-leak test). */
@@ -96,7 +104,7 @@ export interface GitHubEmulator {
     commits?: string[];
   }): EmuPull;
   mergePull(number: number, mergeCommitSha: string, associated?: string[]): void;
-  startRun(r: { workflow: string; headSha: string; event: string }): EmuRun;
+  startRun(r: { workflow: string; headSha: string; event: string; ref?: string; baseRef?: string }): EmuRun;
   finishRun(id: number, conclusion: "success" | "failure"): void;
   /** The token @actions/artifact reads the run's ids from (ACTIONS_RUNTIME_TOKEN). */
   runtimeToken(run: EmuRun): string;
@@ -120,6 +128,7 @@ export async function startGitHubEmulator(
   const blocks = new Map<string, Buffer>();
   const log: LoggedRequest[] = [];
   const failures: InjectedFailure[] = [];
+  const cache = cacheService();
   const state = { pageSize: 30, foreignNext: null as string | null };
   let nextNumber = 1;
   let nextCommentId = 1000;
@@ -212,6 +221,7 @@ export async function startGitHubEmulator(
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
     log.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization });
+    if (await cache.handle(req, res, url, base)) return;
 
     // ---- blob storage (signed URLs: the signature is the authorisation) ----
     const blob = /^\/blob\/([\w.-]+)$/.exec(url.pathname);
@@ -448,6 +458,7 @@ export async function startGitHubEmulator(
     blobs,
     log,
     failures,
+    cache,
     get pageSize() {
       return state.pageSize;
     },
@@ -498,6 +509,7 @@ export async function startGitHubEmulator(
       const run: EmuRun = {
         id,
         ...r,
+        ref: r.ref ?? "refs/heads/main",
         status: "in_progress",
         conclusion: null,
         backendId: `run-backend-${id}`,
@@ -515,7 +527,11 @@ export async function startGitHubEmulator(
       const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
       return [
         b64({ typ: "JWT", alg: "none" }),
-        b64({ scp: `Actions.GenericRead:0 Actions.Results:${run.backendId}:job-${run.id}` }),
+        b64({
+          scp: `Actions.GenericRead:0 Actions.Results:${run.backendId}:job-${run.id}`,
+          // The cache scopes, as the runner's token carries them (a JSON string in the claim).
+          ac: JSON.stringify(grantedScopes(run).map((s) => ({ Scope: s.scope, Permission: s.permission }))),
+        }),
         "emulated",
       ].join(".");
     },
@@ -525,7 +541,12 @@ export async function startGitHubEmulator(
       if (!data) throw new Error(`no artifact ${id}`);
       return data;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Requests left hanging on purpose (an injected cache timeout) must not hold the close.
+        server.closeAllConnections();
+      }),
   };
 
   function associate(sha: string, number: number): void {

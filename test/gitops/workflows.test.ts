@@ -118,7 +118,14 @@ describe("action.yml", () => {
   });
 
   it("declares exactly the inputs the action reads, and the outputs it sets", () => {
-    const src = ["context.ts", "plan-mode.ts", "apply-mode.ts", "reconcile-mode.ts", "status-step.ts"]
+    const src = [
+      "context.ts",
+      "plan-mode.ts",
+      "apply-mode.ts",
+      "reconcile-mode.ts",
+      "status-step.ts",
+      "cache.ts",
+    ]
       .map((f) => read(`src/gitops/action/${f}`))
       .join("\n");
     const read_ = new Set(

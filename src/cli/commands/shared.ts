@@ -34,8 +34,9 @@ export async function planWithProgress(
   const now = choices.now ?? ctx.seams.now;
   const cacheDir = choices.cache ? resolveCacheDir(choices.cache, ctx.env, ctx.cwd) : undefined;
   const p = progress(o, { env: ctx.env });
+  let result: PlanResult;
   try {
-    return await computePlan(loaded, {
+    result = await computePlan(loaded, {
       env: ctx.env,
       ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
@@ -49,6 +50,15 @@ export async function planWithProgress(
   } finally {
     p.done();
   }
+  // One line: whether a cache restored in CI (or kept on disk) served this run.
+  const c = result.cache;
+  if (c)
+    o.err(
+      o.color.dim(
+        `Verdict cache: ${c.hits} of ${c.hits + c.misses} values from recorded facts, ${c.misses} analysed (${c.file}).`,
+      ),
+    );
+  return result;
 }
 
 export function printGuardTrips(o: Output, trips: readonly GuardTrip[]): void {

@@ -9,14 +9,17 @@ import { SmimesyncError } from "../../errors.js";
 import { parseDuration } from "../../health/wait.js";
 import { type GitHubClient, githubClient, type RepoRef, repoRef } from "../github-client.js";
 import { type GitHubRun, githubRun } from "../github-env.js";
+import { type CacheSettings, cacheSettings } from "./cache.js";
+import { configKey } from "./plan-run.js";
 
 export const MODES = ["plan", "apply", "reconcile"] as const;
 export type ActionMode = (typeof MODES)[number];
 
-/** The smimesync CLI: argv in, exit code and captured output back. */
+/** The smimesync CLI: argv in, exit code and captured output back; `env` adds to the process's. */
 export type CliRunner = (
   argv: readonly string[],
   cwd: string,
+  env?: Readonly<Record<string, string>>,
 ) => Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }>;
 
 export interface ActionInputs {
@@ -35,6 +38,10 @@ export interface ActionInputs {
   readonly autoApply: boolean;
   /** apply: after a successful apply, wait this long for Entra Connect (`status --wait`); null: do not. */
   readonly statusWait: string | null;
+  /** Restore and save the cache directory with @actions/cache. */
+  readonly cache: boolean;
+  /** `cache-dir`, relative to the working directory; empty: one under RUNNER_TEMP. */
+  readonly cacheDir: string;
 }
 
 export interface ActionContext {
@@ -48,6 +55,8 @@ export interface ActionContext {
   readonly cwd: string;
   /** A directory of this job for plan files and downloads (under RUNNER_TEMP). */
   readonly temp: string;
+  /** The cache directory every CLI run gets (SMIMESYNC_CACHE_DIR), and how it is kept. */
+  readonly cache: CacheSettings;
 }
 
 export function readInputs(): ActionInputs {
@@ -71,6 +80,8 @@ export function readInputs(): ActionInputs {
     trackingLabel: core.getInput("tracking-label") || "smimesync-drift",
     autoApply: bool("auto-apply", false),
     statusWait: duration("status-wait"),
+    cache: bool("cache", true),
+    cacheDir: core.getInput("cache-dir").trim(),
   };
 }
 
@@ -130,6 +141,17 @@ export async function actionContext(
   const temp = join(env.RUNNER_TEMP || tmpdir(), `smimesync-${run.runId}-${inputs.mode}`);
   await mkdir(temp, { recursive: true });
   core.setSecret(inputs.token);
+  const cache = cacheSettings({
+    persist: inputs.cache,
+    cacheDir: inputs.cacheDir,
+    configKey: configKey({ env, cwd, inputs }),
+    cwd,
+    env,
+    runId: run.runId,
+  });
+  // With `cache: false` and no cache-dir, the CLI keeps its own default (a persistent runner's home).
+  const cliEnv: Record<string, string> =
+    inputs.cache || inputs.cacheDir ? { SMIMESYNC_CACHE_DIR: cache.dir } : {};
   return {
     inputs,
     env,
@@ -140,9 +162,10 @@ export async function actionContext(
       token: inputs.token,
       log: core.warning,
     }),
-    cli,
+    cli: (argv, dir, env) => cli(argv, dir, { ...cliEnv, ...env }),
     cwd,
     temp,
+    cache,
   };
 }
 

@@ -29,7 +29,7 @@ export type PlanRun =
     };
 
 /** The config path as the repository names it: the key of the comment set and tracking issue. */
-export function configKey(ctx: ActionContext): string {
+export function configKey(ctx: Pick<ActionContext, "env" | "cwd" | "inputs">): string {
   const workspace = ctx.env.GITHUB_WORKSPACE || ctx.cwd;
   return relative(workspace, resolve(ctx.cwd, ctx.inputs.config)).split("\\").join("/") || ctx.inputs.config;
 }
@@ -78,7 +78,7 @@ export function cleanStderr(text: string): string {
       .replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
       .split(/\r?\n/)
       .map((l) => l.replace(/^.*\r/, ""))
-      .filter((l) => !/^Saved the plan to /.test(l))
+      .filter((l) => !/^(Saved the plan to |Verdict cache: )/.test(l))
       .join("\n")
       .trim()
       .slice(-8000)
