@@ -48,9 +48,12 @@ export interface UserDelta {
   readonly deltaLink: string;
   /**
    * true when `changes` is the full set of users (a first round, or a backend without change
-   * tracking): users the caller knows but did not receive are gone.
+   * tracking, or a restart after Graph refused an expired delta token): users the caller knows
+   * but did not receive are gone.
    */
   readonly complete: boolean;
+  /** Set when the given deltaLink was refused (expired, unusable) and a first round was read instead. */
+  readonly restartedBecause?: string;
 }
 
 export type RecipientKind = "Mailbox" | "MailUser" | "MailContact";
@@ -72,6 +75,29 @@ export interface ExchangeRecipientRef {
   readonly kind: RecipientKind;
   readonly identity: string;
 }
+
+/** Where an Exchange recipient read stands. */
+export interface ExchangeCursor {
+  /** Server time (from the Date header of the read's first answer) minus a safety margin, ISO 8601 UTC. */
+  readonly since: string;
+}
+
+/**
+ * What changed among Exchange recipients since a cursor. The caller merges it as
+ * `next = (previous restricted to present, minus upserted keys) ∪ upserts`, which equals a full
+ * readRecipients() taken now (keyed by kind/identity). `full`: no change set could be made (no
+ * tracking, a refused filter, too many unknown recipients): read everything again.
+ */
+export type RecipientChanges =
+  | {
+      readonly kind: "changes";
+      readonly cursor: ExchangeCursor;
+      /** Every recipient that exists now, as (kind, identity): the caller drops what it knows and is not here. */
+      readonly present: readonly ExchangeRecipientRef[];
+      /** Recipients whose WhenChanged is after the cursor, plus any present one the caller could not know: full records as readRecipients returns them. */
+      readonly upserts: readonly ExchangeRecipient[];
+    }
+  | { readonly kind: "full"; readonly reason: string };
 
 export interface NewMailContact {
   readonly name: string;
@@ -97,6 +123,14 @@ export interface Tenant {
   /** Every mailbox, mail user and mail contact with its certificate attributes. */
   readRecipients(): AsyncIterable<ExchangeRecipient>;
   readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined>;
+  /** The cursor to keep with a full readRecipients; taken before it. undefined: no change tracking (snapshot files). */
+  recipientCursor(): Promise<ExchangeCursor | undefined>;
+  /**
+   * Recipients changed since `since` (`-Filter "WhenChangedUTC -gt '...'"`) and the identities of
+   * all present ones ($select of the id only). `known` = the (kind, identity) the caller holds, as
+   * `${kind}/${identity}`, so a present recipient it does not know is read whole too.
+   */
+  readRecipientChanges(since: ExchangeCursor, known: ReadonlySet<string>): Promise<RecipientChanges>;
   fingerprint(recipient: ExchangeRecipient): ObjectFingerprint;
   /**
    * Adds and removes exact values of a cloud-authoritative recipient's attributes in one Set-*

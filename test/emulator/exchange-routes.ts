@@ -183,6 +183,15 @@ export class ExchangeEmulator {
       items = [found];
     } else {
       items = [...this.state.recipients.values()].filter((r) => r.kind === kind);
+      if (params.Filter !== undefined) {
+        const filter = parseWhenChangedFilter(params.Filter);
+        if ("error" in filter) return filter.error;
+        // Stamps are whole seconds in Exchange; -gt compares them with the literal's instant.
+        items = items.filter((r) => Math.floor((r.whenChanged ?? 0) / 1000) * 1000 > filter.afterMs);
+      }
+      const size = resultSize(params.ResultSize);
+      if (typeof size !== "number") return size.error;
+      items = items.slice(0, size);
     }
     const preferred = /odata\.maxpagesize\s*=\s*(\d+)/.exec(
       header(req, "x-prefer") ?? header(req, "prefer") ?? "",
@@ -255,6 +264,7 @@ export class ExchangeEmulator {
       if (p === "UserCertificate") target.userCertificate = values;
       else target.userSMIMECertificate = values;
     }
+    if (modified) this.state.touchRecipient(target);
     // Exchange's answer to a Set-* that changed nothing: success, with a warning.
     const warnings = modified
       ? []
@@ -548,9 +558,95 @@ function project(r: EmuRecipient, select: string): Record<string, unknown> {
     RecipientTypeDetails: TYPE_DETAILS[r.kind],
     UserCertificate: r.userCertificate.map((v) => Buffer.from(v).toString("base64")),
     UserSMimeCertificate: r.userSMIMECertificate.map((v) => Buffer.from(v).toString("base64")),
+    // The emulated service runs in UTC, so both views of the stamp are the same instant.
+    WhenChanged: stamp(r.whenChanged),
+    WhenChangedUTC: stamp(r.whenChanged),
   };
   if (!select) return full;
   const out: Record<string, unknown> = {};
   for (const p of select.split(",")) if (p in full) out[p] = full[p];
   return out;
+}
+
+function stamp(ms: number | undefined): string {
+  return new Date(Math.floor((ms ?? 0) / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/**
+ * -ResultSize: `Unlimited` or a positive count. (Without it Exchange stops at 1000 with a warning;
+ * the emulator returns everything, as production always sends it.)
+ */
+function resultSize(raw: unknown): number | { error: EmuResponse } {
+  if (raw === undefined || (typeof raw === "string" && raw.toLowerCase() === "unlimited"))
+    return Number.POSITIVE_INFINITY;
+  const n =
+    typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (Number.isInteger(n) && n >= 1) return n;
+  return {
+    error: exchangeError(
+      400,
+      "System.Management.Automation.ParameterBindingException",
+      `Cannot process argument transformation on parameter 'ResultSize'. Cannot convert value "${String(raw)}" to type "Microsoft.Exchange.Data.Unlimited\`1[System.UInt32]".`,
+    ),
+  };
+}
+
+/**
+ * The only -Filter the emulator evaluates, parsed strictly so production cannot drift from what
+ * Exchange takes: `WhenChanged -gt '<date>'` or `WhenChangedUTC -gt '<date>'` (names and operator
+ * case-insensitive, as in OPATH), the date in the en-US form the service parses: `MM/dd/yyyy
+ * HH:mm:ss` (PowerShell's invariant-culture rendering of a [DateTime]) or `M/d/yyyy h:mm:ss AM`
+ * (Microsoft's documented example). ISO 8601, day-first dates, other properties, operators or
+ * clauses are refused with the parameter-binding error Exchange gives for a filter it cannot
+ * use. The emulated service runs in UTC, so the literal is a UTC time for both properties.
+ */
+export function parseWhenChangedFilter(raw: unknown): { afterMs: number } | { error: EmuResponse } {
+  const text = typeof raw === "string" ? raw : JSON.stringify(raw);
+  const m = /^\s*(WhenChanged|WhenChangedUTC)\s+-gt\s+'([^']*)'\s*$/i.exec(text);
+  if (!m) {
+    return {
+      error: exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        `Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "Invalid filter syntax. For a description of the filter parameter syntax see the command help.\n"${text}" at position 1."`,
+      ),
+    };
+  }
+  const literal = m[2] ?? "";
+  const afterMs = parseEnUsDate(literal);
+  if (afterMs === undefined) {
+    return {
+      error: exchangeError(
+        400,
+        "System.Management.Automation.ParameterBindingException",
+        `Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "The value "${literal}" could not be converted to type System.DateTime."`,
+      ),
+    };
+  }
+  return { afterMs };
+}
+
+function parseEnUsDate(literal: string): number | undefined {
+  const invariant = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})$/.exec(literal);
+  const usual = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) (AM|PM)$/.exec(literal);
+  const parts = invariant ?? usual;
+  if (!parts) return undefined;
+  const [month, day, year, hour12, minute, second] = parts.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  let hour = hour12;
+  if (usual) {
+    if (hour12 < 1 || hour12 > 12) return undefined;
+    hour = (hour12 % 12) + (usual[7] === "PM" ? 12 : 0);
+  }
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 02/30 over into March: a date that does not exist is refused instead.
+  if (new Date(ms).getUTCDate() !== day) return undefined;
+  return ms;
 }

@@ -10,6 +10,8 @@ import { type EmulatorState, type MutableUser, USER_PROPS } from "./state.js";
 export interface GraphOptions {
   /** Server-side page size cap (real Graph: 999); lower it to get many pages from few users. */
   readonly maxPageSize: number;
+  /** Age (emulator clock) after which a delta token is refused; Graph: 7 days for users. */
+  readonly deltaTokenLifetimeMs: number;
 }
 
 interface Pager {
@@ -115,13 +117,15 @@ export class GraphEmulator {
         "users/delta",
       );
     }
-    let since: { seq: number; select: string[] };
+    let since: { seq: number; select: string[]; gen?: number; at?: number };
     try {
       since = JSON.parse(Buffer.from(deltaToken, "base64url").toString("utf8")) as typeof since;
       if (typeof since.seq !== "number" || !Array.isArray(since.select)) throw new Error("shape");
     } catch {
       return graphError(400, "Request_BadRequest", "Badly formed delta token.");
     }
+    const expired = this.expired(since);
+    if (expired) return expired;
     const items: Record<string, unknown>[] = [];
     for (const [id, change] of this.state.changesSince(since.seq)) {
       const user = this.state.users.get(id);
@@ -142,6 +146,32 @@ export class GraphEmulator {
       this.state.seq,
       new URLSearchParams({ $select: since.select.join(",") }),
       "users/delta",
+    );
+  }
+
+  /**
+   * A token from before state.expireDeltaTokens, or older than the token lifetime (Graph: 7 days
+   * for directory objects), is refused the way Graph refuses it: 410 Gone with resyncRequired, or
+   * 400 syncStateNotFound (what Graph documents for identity resources past the lifetime).
+   */
+  private expired(since: { gen?: number; at?: number }): EmuResponse | undefined {
+    const stale = (since.gen ?? 0) < this.state.deltaGeneration;
+    const old = this.state.now() - (since.at ?? this.state.now()) > this.options.deltaTokenLifetimeMs;
+    if (!stale && !old) return undefined;
+    if (old || this.state.deltaExpiryStatus === 400) {
+      return graphError(
+        400,
+        "syncStateNotFound",
+        "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+      );
+    }
+    return graphError(
+      410,
+      "resyncRequired",
+      "The delta token is no longer valid: the application must resynchronize.",
+      {
+        Location: `${this.base()}/v1.0/users/delta`,
+      },
     );
   }
 
@@ -188,7 +218,12 @@ export class GraphEmulator {
       body["@odata.nextLink"] = `${this.base()}/v1.0/${resource}?${params}`;
     } else if (pager.deltaSeq !== undefined) {
       const token = Buffer.from(
-        JSON.stringify({ seq: pager.deltaSeq, select: pager.query.split(",").filter(Boolean) }),
+        JSON.stringify({
+          seq: pager.deltaSeq,
+          select: pager.query.split(",").filter(Boolean),
+          gen: this.state.deltaGeneration,
+          at: this.state.now(),
+        }),
       ).toString("base64url");
       body["@odata.deltaLink"] = `${this.base()}/v1.0/${resource}?$deltatoken=${token}`;
     }

@@ -24,6 +24,8 @@ export interface EmulatorOptions {
   /** Server page size caps, to get many pages out of few objects. */
   readonly graphMaxPageSize?: number;
   readonly exchangeMaxPageSize?: number;
+  /** Age (emulator clock, state.advanceClock) after which Graph refuses a delta token; 7 days by default. */
+  readonly deltaTokenLifetimeMs?: number;
   /**
    * How Exchange answers: the next-page key (`@odata.nextLink` by default; some answers carry
    * `odata.nextLink`), and whether a Get-* with -Identity returns the bare object, without `value`.
@@ -124,7 +126,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const graph = new GraphEmulator(
     state,
     authority,
-    { maxPageSize: options.graphMaxPageSize ?? 999 },
+    {
+      maxPageSize: options.graphMaxPageSize ?? 999,
+      deltaTokenLifetimeMs: options.deltaTokenLifetimeMs ?? 7 * 24 * 3600 * 1000,
+    },
     () => urls.graph,
   );
   const exchange = new ExchangeEmulator(
@@ -189,6 +194,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               ? ""
               : JSON.stringify(response.body);
         res.writeHead(response.status, {
+          // The services' clock (state.now), which clients take as the time basis of cursors.
+          Date: new Date(state.now()).toUTCString(),
           ...(typeof response.body === "string"
             ? {}
             : { "Content-Type": "application/json; odata.metadata=minimal; charset=utf-8" }),

@@ -20,6 +20,12 @@ export interface EmuRecipient {
   isDirSynced: boolean;
   userCertificate: Uint8Array[];
   userSMIMECertificate: Uint8Array[];
+  /**
+   * Exchange's WhenChanged (emulator clock, ms): set by putRecipient and touchRecipient, which
+   * every write of the emulator goes through. A test editing a recipient's fields directly must
+   * call touchRecipient too (or use editRecipient), as Exchange stamps every write.
+   */
+  whenChanged?: number;
 }
 
 type UserChangeEntry =
@@ -49,6 +55,13 @@ export class EmulatorState {
   hasSmimeConfig = false;
   private readonly changes: UserChangeEntry[] = [];
   private seqCounter = 0;
+  private clockOffsetMs = 0;
+  /**
+   * Delta tokens issued before this generation are refused as expired (Graph's 410 or 400
+   * syncStateNotFound, by `deltaExpiryStatus`): see expireDeltaTokens.
+   */
+  deltaGeneration = 0;
+  deltaExpiryStatus: 400 | 410 = 410;
 
   constructor(
     readonly tenantId: string,
@@ -97,6 +110,25 @@ export class EmulatorState {
     return this.seqCounter;
   }
 
+  /** The emulated services' clock (Date headers, WhenChanged, delta token ages): real time plus an offset. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the services' clock forward (time passing between runs, without waiting for it). */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  /**
+   * Every delta token issued so far stops working, as after Graph's token lifetime or a service
+   * reset: 410 Gone (resyncRequired) or 400 syncStateNotFound, as Graph answers directory objects.
+   */
+  expireDeltaTokens(status: 400 | 410 = 410): void {
+    this.deltaGeneration++;
+    this.deltaExpiryStatus = status;
+  }
+
   /** Creates or updates a user, logging which properties changed (delta reports only those). */
   upsertUser(user: CloudUser): void {
     const before = this.users.get(user.id);
@@ -140,8 +172,39 @@ export class EmulatorState {
     return out;
   }
 
+  /** Creates (or replaces) a recipient, stamping WhenChanged as Exchange does on creation. */
   putRecipient(r: EmuRecipient): void {
+    r.whenChanged = this.now();
     this.recipients.set(r.guid.toLowerCase(), r);
+  }
+
+  /** Stamps WhenChanged: every write to a recipient calls this (Set-*, the sync simulator, helpers). */
+  touchRecipient(r: EmuRecipient): void {
+    r.whenChanged = this.now();
+  }
+
+  /** Edits a recipient in place, as an admin or another tool would, and stamps WhenChanged. */
+  editRecipient(guid: string, edit: (r: EmuRecipient) => void): EmuRecipient {
+    const r = this.recipients.get(guid.toLowerCase());
+    if (!r) throw new Error(`emulator: no recipient ${guid}`);
+    edit(r);
+    this.touchRecipient(r);
+    return r;
+  }
+
+  /** Removes a recipient (Remove-MailContact, a mailbox purged): it no longer appears anywhere. */
+  deleteRecipient(guid: string): void {
+    this.recipients.delete(guid.toLowerCase());
+  }
+
+  /**
+   * Deletes an Entra user: /users/delta reports it `deleted`, and Exchange soft-deletes its
+   * mailbox or mail user, which then leaves Get-Mailbox / Get-MailUser.
+   */
+  deleteUser(id: string): void {
+    const r = this.recipientOfUser(id);
+    if (r) this.deleteRecipient(r.guid);
+    this.removeUser(id, "deleted");
   }
 
   /** Adds a user and, when it has mail, the mailbox Exchange provisions for it. */

@@ -109,6 +109,7 @@ export function exportToTenant(
     let certificatesChanged = false;
     if (recipient && exchangeError) report.heldByExchange.push(ad.dn);
     else if (recipient) {
+      const becameSynced = !recipient.isDirSynced;
       recipient.isDirSynced = true;
       for (const attribute of ["userCertificate", "userSMIMECertificate"] as const) {
         const values = ad[attribute];
@@ -118,6 +119,8 @@ export function exportToTenant(
         if (!sameValues(recipient[attribute], exported)) certificatesChanged = true;
         recipient[attribute] = exported;
       }
+      // Exchange stamps WhenChanged on the recipient when the export changed it.
+      if (becameSynced || certificatesChanged) state.touchRecipient(recipient);
     }
     // onPremisesLastSyncDateTime moves only when the cycle exported something for the object.
     const propsChanged =
@@ -143,7 +146,7 @@ export function exportToTenant(
       ) {
         state.removeUser(u.id);
         const r = state.recipientOfUser(u.id);
-        if (r) state.recipients.delete(r.guid.toLowerCase());
+        if (r) state.deleteRecipient(r.guid);
         report.deleted.push(u.onPremisesDistinguishedName ?? u.id);
       }
     }

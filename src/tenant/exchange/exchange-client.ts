@@ -44,16 +44,23 @@ export class ExchangeClient {
 
   constructor(private readonly options: ExchangeClientOptions) {}
 
-  /** Runs a Get-* cmdlet and streams every object of every page. */
+  /**
+   * Runs a Get-* cmdlet and streams every object of every page. `onFirstAnswer` is given the
+   * headers of the first page's answer (its Date is the service's clock), when it was sent alone.
+   */
   async *query(
     cmdlet: string,
     parameters: CmdletParameters,
     select: readonly string[],
+    onFirstAnswer?: (headers: Headers) => void,
   ): AsyncIterable<Record<string, unknown>> {
     const start = `${this.endpoint()}?$select=${select.join(",")}`;
     let url: string | undefined = start;
+    let first = true;
     while (url !== undefined) {
-      const page = await this.post(url, cmdlet, parameters, true);
+      const { body: page, headers } = await this.post(url, cmdlet, parameters, true);
+      if (first && headers !== undefined) onFirstAnswer?.(headers);
+      first = false;
       for (const item of objectsOf(page, cmdlet)) yield item;
       const next = nextLinkOf(page);
       url = next === undefined || next === null ? undefined : followableLink("exchange", next, start, cmdlet);
@@ -65,7 +72,7 @@ export class ExchangeClient {
    * harmless (value-level Set-* edits are; New-* is not).
    */
   async run(cmdlet: string, parameters: CmdletParameters, idempotent: boolean): Promise<CmdletAnswer> {
-    const page = await this.post(this.endpoint(), cmdlet, parameters, idempotent);
+    const { body: page } = await this.post(this.endpoint(), cmdlet, parameters, idempotent);
     return { objects: objectsOf(page, cmdlet), warnings: warningsOf(page) };
   }
 
@@ -101,7 +108,10 @@ export class ExchangeClient {
       const items = this.queue.splice(0, EXCHANGE_BATCH_LIMIT);
       if (items.length === 1) {
         const [only] = items as [Queued];
-        this.single(only.url, only.cmdlet, only.parameters, true).then(only.resolve, only.reject);
+        this.single(only.url, only.cmdlet, only.parameters, true).then(
+          (a) => only.resolve(a.body),
+          only.reject,
+        );
         continue;
       }
       void this.sendBatch(items);
@@ -163,7 +173,7 @@ export class ExchangeClient {
         /maximum number of concurrent requests/i.test(JSON.stringify(body ?? ""));
       if (retriable) {
         // Unanswered, throttled, or failed on the service's side: alone, with the retry rules.
-        this.single(q.url, q.cmdlet, q.parameters, true).then(q.resolve, q.reject);
+        this.single(q.url, q.cmdlet, q.parameters, true).then((a) => q.resolve(a.body), q.reject);
         continue;
       }
       const parsed = parseServiceError(JSON.stringify(body ?? {}), new Headers());
@@ -182,11 +192,12 @@ export class ExchangeClient {
     cmdlet: string,
     parameters: CmdletParameters,
     idempotent: boolean,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<Answer> {
     const firstPage = !new URL(url).searchParams.has("$skiptoken");
     const oneObject =
       (cmdlet.startsWith("Get-") && parameters.Identity !== undefined) || cmdlet.startsWith("Set-");
-    if (idempotent && firstPage && oneObject) return this.batched(url, cmdlet, parameters);
+    if (idempotent && firstPage && oneObject)
+      return this.batched(url, cmdlet, parameters).then((body) => ({ body, headers: undefined }));
     return this.single(url, cmdlet, parameters, idempotent);
   }
 
@@ -195,7 +206,7 @@ export class ExchangeClient {
     cmdlet: string,
     parameters: CmdletParameters,
     idempotent: boolean,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<Answer> {
     const req: OutgoingRequest = {
       service: "exchange",
       method: "POST",
@@ -205,15 +216,22 @@ export class ExchangeClient {
       idempotent,
       what: describe(cmdlet, parameters),
     };
-    let body: unknown;
+    let answer: { body: unknown; headers: Headers };
     try {
-      body = (await send(this.options.sender, req)).body;
+      answer = await send(this.options.sender, req);
     } catch (e) {
       throw classify(e, cmdlet, parameters);
     }
+    const { body, headers } = answer;
     if (!isJsonObject(body)) throw protocol(`${cmdlet} answered with a non-object`);
-    return body;
+    return { body, headers };
   }
+}
+
+/** One answer's body, and its headers when it came alone (an item of a $batch has none here). */
+interface Answer {
+  readonly body: Record<string, unknown>;
+  readonly headers: Headers | undefined;
 }
 
 /**

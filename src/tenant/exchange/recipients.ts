@@ -36,11 +36,22 @@ export const RECIPIENT_SELECT = [
   "UserSMimeCertificate",
 ] as const;
 
+/**
+ * The one property asked for when only the identities of recipients are listed (change
+ * tracking): the Guid that identityOf prefers, so the keys match those of full reads.
+ */
+export const RECIPIENT_ID_SELECT = ["Guid"] as const;
+
+/** Guid is the stable handle for Set-*; Identity (a name) can be ambiguous or change. */
+export function identityOf(raw: Readonly<Record<string, unknown>>): string | undefined {
+  if (typeof raw.Guid === "string" && raw.Guid !== "") return raw.Guid;
+  return typeof raw.Identity === "string" ? raw.Identity : undefined;
+}
+
 export function toRecipient(kind: RecipientKind, raw: unknown): ExchangeRecipient {
   if (!isJsonObject(raw)) throw protocol(`${getCmdlet(kind)} returned a non-object`);
-  // Guid is the stable handle for Set-*; Identity (a name) can be ambiguous or change.
-  const identity = typeof raw.Guid === "string" && raw.Guid !== "" ? raw.Guid : raw.Identity;
-  if (typeof identity !== "string")
+  const identity = identityOf(raw);
+  if (identity === undefined)
     throw protocol(`${getCmdlet(kind)} returned an object without Guid or Identity`);
   const where = `${getCmdlet(kind)} ${identity}`;
   const external = raw.ExternalDirectoryObjectId;

@@ -5,6 +5,7 @@
 import { SmimesyncError } from "../../errors.js";
 import { followableLink, nextLinkOf } from "../http/paging.js";
 import { type SenderDeps, send } from "../http/sender.js";
+import { TenantHttpError } from "../http/service-error.js";
 import type { CloudUser, UserChange, UserDelta } from "../types.js";
 import { isJsonObject, toCloudUser, USER_SELECT } from "./user-mapping.js";
 
@@ -40,7 +41,23 @@ export class GraphUsers {
     }
   }
 
+  /**
+   * One delta round. A kept deltaLink that Graph will no longer serve (expired: 410 Gone or
+   * syncStateNotFound / resyncRequired; unusable: "Badly formed delta token") starts a first round
+   * from this client's own start URL, never from a link in the refusal, and comes back complete.
+   */
   async delta(deltaLink: string | undefined): Promise<UserDelta> {
+    if (deltaLink === undefined) return this.round(undefined);
+    try {
+      return await this.round(deltaLink);
+    } catch (e) {
+      const refused = refusedDeltaToken(e);
+      if (refused === undefined) throw e;
+      return { ...(await this.round(undefined)), restartedBecause: refused };
+    }
+  }
+
+  private async round(deltaLink: string | undefined): Promise<UserDelta> {
     const start = this.url(`/users/delta?$select=${USER_SELECT.join(",")}&$top=${GRAPH_PAGE_SIZE}`);
     const what = "reading user changes";
     // A deltaLink kept between runs is followed by the same rule as any paging link.
@@ -156,6 +173,24 @@ export class GraphUsers {
     if (!isJsonObject(answer.body)) throw protocol(`${what}: the answer is not a JSON object`);
     return answer.body;
   }
+}
+
+/**
+ * Why Graph refused to continue from a delta token, or undefined for any other failure. Graph
+ * answers an expired token with 410 Gone (resyncRequired) or, for directory objects past their
+ * 7-day lifetime, 400 syncStateNotFound ("The sync state generation is not found"); a token it
+ * cannot read with 400 "Badly formed delta token".
+ */
+function refusedDeltaToken(e: unknown): string | undefined {
+  if (!(e instanceof TenantHttpError) || e.service !== "graph") return undefined;
+  const code = (e.serviceCode ?? "").toLowerCase();
+  const expired =
+    e.status === 410 ||
+    code === "syncstatenotfound" ||
+    code === "resyncrequired" ||
+    /badly formed delta token|delta token is expired/i.test(e.serviceMessage);
+  if (!expired) return undefined;
+  return `Microsoft Graph no longer serves the kept delta token (${e.status}${e.serviceCode ? ` ${e.serviceCode}` : ""}: ${e.serviceMessage})`;
 }
 
 function values(page: Record<string, unknown>): unknown[] {

@@ -18,9 +18,11 @@ import { WRITE_OK, type WriteResult } from "../../model/write-result.js";
 import { EXCHANGE_ATTRIBUTE } from "../exchange/recipients.js";
 import type {
   CloudUser,
+  ExchangeCursor,
   ExchangeRecipient,
   ExchangeRecipientRef,
   NewMailContact,
+  RecipientChanges,
   SmimeConfig,
   Tenant,
   UserDelta,
@@ -109,6 +111,15 @@ export class SnapshotTenant implements Tenant {
   async readRecipient(ref: ExchangeRecipientRef): Promise<ExchangeRecipient | undefined> {
     const found = find(this.#state, ref);
     return found ? recipientFromSnapshot(found.recipient) : undefined;
+  }
+
+  /** A file has no change tracking: callers read it whole every time. */
+  async recipientCursor(): Promise<ExchangeCursor | undefined> {
+    return undefined;
+  }
+
+  async readRecipientChanges(_since: ExchangeCursor, _known: ReadonlySet<string>): Promise<RecipientChanges> {
+    return { kind: "full", reason: "a tenant snapshot file has no change tracking" };
   }
 
   fingerprint(recipient: ExchangeRecipient): ObjectFingerprint {
