@@ -14,6 +14,7 @@ import type {
 } from "../../src/tenant/types.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import type { EmulatorState, EmuRecipient } from "../emulator/state.js";
+import { exportToTenant } from "../emulator/sync-simulator.js";
 import { collect, openAgainst } from "./helpers.js";
 
 const HOUR = 3600 * 1000;
@@ -157,6 +158,28 @@ async function randomChanges(tenant: Tenant, state: EmulatorState, random: () =>
       });
       touched.add(keyOf(r));
     },
+    // Entra Connect exports a changed certificate of a synced user (the sync simulator).
+    async () => {
+      const synced = [...state.users.values()].filter(
+        (u) => u.onPremisesSyncEnabled === true && u.onPremisesImmutableId && state.recipientOfUser(u.id),
+      );
+      if (synced.length === 0) return;
+      const u = pick(random, synced);
+      const r = state.recipientOfUser(u.id);
+      exportToTenant(state, [
+        {
+          dn: u.onPremisesDistinguishedName ?? `CN=${u.userPrincipalName},OU=Staff,DC=corp,DC=example`,
+          sourceAnchor: u.onPremisesImmutableId ?? "",
+          userPrincipalName: u.userPrincipalName,
+          mail: u.mail ?? undefined,
+          proxyAddresses: u.proxyAddresses,
+          disabled: !u.accountEnabled,
+          userCertificate: [...(r?.userCertificate ?? []), bytes(random)],
+          userSMIMECertificate: r?.userSMIMECertificate ?? [],
+        },
+      ]);
+      if (r) touched.add(keyOf(r));
+    },
     // A mailbox whose Entra user is deleted.
     async () => {
       const users = [...state.users.values()].filter((u) => state.recipientOfUser(u.id) !== undefined);
@@ -166,7 +189,10 @@ async function randomChanges(tenant: Tenant, state: EmulatorState, random: () =>
       if (r) touched.add(keyOf(r));
     },
   ];
-  for (let i = 0; i < 6; i++) await pick(random, ops)();
+  // Every kind of change once, in a random order, then a few more at random.
+  const order = ops.map((op) => ({ op, at: random() })).sort((a, b) => a.at - b.at);
+  for (const { op } of order) await op();
+  for (let i = 0; i < 3; i++) await pick(random, ops)();
   return touched;
 }
 
