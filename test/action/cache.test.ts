@@ -138,7 +138,7 @@ describe("the action's cache directory", () => {
   );
 
   it(
-    "plans as usual when the cache service fails (500), refuses a reservation (409) or is not there",
+    "plans as usual when the cache service fails (500), refuses a reservation (409), denies access (403) or is not there",
     LONG,
     async () => {
       const pr = await w.openPull("Publish Grace's new certificate", (c) => declare(c, DECLARE.grace));
@@ -163,6 +163,27 @@ describe("the action's cache directory", () => {
       const conflict = await w.planJob(pr.number);
       expect(conflict.code, conflict.log).toBe(0);
       expect(warnings(conflict).join("\n")).toMatch(/smimesync cache was not saved/);
+      expect(entries()).toEqual([]);
+
+      // A token the service will not let read or write (403, with the reasons it gives for a run
+      // the administrator classified as untrusted).
+      w.gh.cache.failures.push(
+        {
+          status: 403,
+          match: /\/cache\?/,
+          body: JSON.stringify({ message: "cache read denied: no readable scope" }),
+        },
+        {
+          status: 403,
+          match: /\/caches$/,
+          body: JSON.stringify({ message: "cache write denied: read-only token" }),
+        },
+      );
+      const denied = await w.planJob(pr.number);
+      expect(denied.code, denied.log).toBe(0);
+      expect(denied.outputs).toMatchObject({ result: "changes", "cache-hit": "false" });
+      expect(warnings(denied).join("\n")).toMatch(/cache read denied/);
+      expect(warnings(denied).join("\n")).toMatch(/cache write denied/);
       expect(entries()).toEqual([]);
 
       const before = w.gh.log.length;
