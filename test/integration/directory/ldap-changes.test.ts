@@ -36,25 +36,43 @@ let ad: Client;
 let directory: LdapDirectory;
 let root: string;
 let ou: { in: string; sub: string; out: string; groups: string; spare: string };
-let group: { members: string; other: string };
+let group: { members: string; outer: string; other: string };
 
-/** A user as the test knows it, to pick targets for the next change. */
+/** A user or contact as the test knows it, to pick targets for the next change. */
 interface Known {
+  readonly kind: "user" | "contact";
   dn: string;
-  readonly sam: string;
+  /** The original sAMAccountName (a user) or mail's local part (a contact): the name in messages. */
+  readonly name: string;
   where: "in" | "sub" | "out";
   member: boolean;
 }
 const users: Known[] = [];
 let serial = 0;
 
-/** One OU in scope (with a sub-OU), the direct members of a group anywhere, mail "excluded.*" not. */
+/**
+ * One OU in scope (with a sub-OU) and the direct members of a group anywhere; only this file's
+ * accounts and contacts (include), not mail "excluded.*", not disabled.
+ */
 function mainScope(): DirectoryScope {
   return scopeOf({
     ous: [{ dn: ou.in, scope: "subtree" }],
     groups: [{ dn: group.members, nested: false }],
+    include: [
+      { attribute: "sAMAccountName", match: `chg${SUFFIX}-*` },
+      { attribute: "mail", match: `con${SUFFIX}-*` },
+    ],
     exclude: [{ attribute: "mail", match: "excluded.*" }],
     includeDisabled: false,
+  });
+}
+
+/** Members of a group holding the scope group (nested), disabled ones too. */
+function nestedScope(): DirectoryScope {
+  return scopeOf({
+    groups: [{ dn: group.outer, nested: true }],
+    include: [{ attribute: "sAMAccountName", match: `chg${SUFFIX}-?*` }],
+    includeDisabled: true,
   });
 }
 
@@ -70,7 +88,21 @@ async function addUser(where: Known["where"], member = false): Promise<Known> {
     userCertificate: [fakeDer(300)],
   });
   if (member) await addMembers(ad, group.members, [dn]);
-  const known: Known = { dn, sam, where, member };
+  const known: Known = { kind: "user", dn, name: sam, where, member };
+  users.push(known);
+  return known;
+}
+
+async function addContact(where: Known["where"]): Promise<Known> {
+  const name = `con${SUFFIX}-${serial++}`;
+  const dn = `CN=${escapeDnValue(`Contact ${name}`)},${where === "in" ? ou.in : where === "sub" ? ou.sub : ou.out}`;
+  await ad.add(dn, [
+    new Attribute({ type: "objectClass", values: ["top", "person", "organizationalPerson", "contact"] }),
+    new Attribute({ type: "mail", values: [`${name}@partner.test`] }),
+    new Attribute({ type: "proxyAddresses", values: [`SMTP:${name}@partner.test`] }),
+    new Attribute({ type: "userSMIMECertificate", values: [Buffer.from(fakeDer(200))] }),
+  ]);
+  const known: Known = { kind: "contact", dn, name, where, member: false };
   users.push(known);
   return known;
 }
@@ -110,41 +142,45 @@ const CHANGES: Record<string, Mutation> = {
         modification: new Attribute({ type: "userCertificate", values: [Buffer.from(fakeDer(400))] }),
       }),
     );
-    return `new userCertificate on ${u.sam} (${u.where}${u.member ? ", member" : ""})`;
+    return `new userCertificate on ${u.name} (${u.where}${u.member ? ", member" : ""})`;
   },
   "user added in scope": async (pick) => {
     const u = await addUser(pick(["in", "sub"] as const) ?? "in");
-    return `added ${u.sam} in ${u.where}`;
+    return `added ${u.name} in ${u.where}`;
+  },
+  "contact added in scope": async (pick) => {
+    const c = await addContact(pick(["in", "sub"] as const) ?? "in");
+    return `added contact ${c.name} in ${c.where}`;
   },
   "user added outside scope": async () => {
     const u = await addUser("out");
-    return `added ${u.sam} outside`;
+    return `added ${u.name} outside`;
   },
   "user deleted": async (pick) => {
     const u = pick(users);
     if (!u) return undefined;
     await ad.del(u.dn);
     users.splice(users.indexOf(u), 1);
-    return `deleted ${u.sam} (${u.where})`;
+    return `deleted ${u.name} (${u.where})`;
   },
   "moved out of the scope OU": async (pick) => {
     const u = pick(users.filter((x) => x.where !== "out"));
     if (!u) return undefined;
     await move(u, "out");
-    return `moved ${u.sam} out${u.member ? " (still a member)" : ""}`;
+    return `moved ${u.name} out${u.member ? " (still a member)" : ""}`;
   },
   "moved into the scope OU": async (pick) => {
     const u = pick(users.filter((x) => x.where === "out"));
     if (!u) return undefined;
     await move(u, pick(["in", "sub"] as const) ?? "in");
-    return `moved ${u.sam} into ${u.where}`;
+    return `moved ${u.name} into ${u.where}`;
   },
   "disabled or enabled": async (pick) => {
-    const u = pick(users);
+    const u = pick(users.filter((x) => x.kind === "user"));
     if (!u) return undefined;
     const disable = (pick([true, false]) ?? true) as boolean;
     await setText(ad, u.dn, "userAccountControl", [disable ? UAC_DISABLED : UAC_ENABLED]);
-    return `${disable ? "disabled" : "enabled"} ${u.sam}`;
+    return `${disable ? "disabled" : "enabled"} ${u.name}`;
   },
   renamed: async (pick) => {
     const u = pick(users);
@@ -153,22 +189,29 @@ const CHANGES: Record<string, Mutation> = {
     const parent = u.dn.slice(u.dn.search(/[^\\],/) + 2);
     await ad.modifyDN(u.dn, `CN=${escapeDnValue(cn)}`);
     u.dn = `CN=${escapeDnValue(cn)},${parent}`;
-    return `renamed ${u.sam} to ${cn}`;
+    return `renamed ${u.name} to ${cn}`;
   },
   "mail and proxyAddresses": async (pick) => {
     const u = pick(users);
     if (!u) return undefined;
-    const mail = `${u.sam}.${serial++}@smimesync.test`;
+    const mail = `${u.name}.${serial++}@smimesync.test`;
     await setText(ad, u.dn, "mail", [mail]);
-    await setText(ad, u.dn, "proxyAddresses", [`SMTP:${mail}`, `smtp:${u.sam}@smimesync.test`]);
-    return `new mail ${mail} for ${u.sam}`;
+    await setText(ad, u.dn, "proxyAddresses", [`SMTP:${mail}`, `smtp:${u.name}@smimesync.test`]);
+    return `new mail ${mail} for ${u.name}`;
+  },
+  "out of the include pattern by sAMAccountName, or back": async (pick) => {
+    const u = pick(users.filter((x) => x.kind === "user"));
+    if (!u) return undefined;
+    const out = (pick([true, false]) ?? true) as boolean;
+    await setText(ad, u.dn, "sAMAccountName", [`${out ? "x" : ""}${u.name}`]);
+    return `${out ? "renamed" : "restored"} the sAMAccountName of ${u.name}`;
   },
   "excluded by mail, or back": async (pick) => {
     const u = pick(users);
     if (!u) return undefined;
     const out = (pick([true, false]) ?? true) as boolean;
-    await setText(ad, u.dn, "mail", [`${out ? "excluded." : ""}${u.sam}@smimesync.test`]);
-    return `${out ? "excluded" : "re-included"} ${u.sam} by mail`;
+    await setText(ad, u.dn, "mail", [`${out ? "excluded." : ""}${u.name}@smimesync.test`]);
+    return `${out ? "excluded" : "re-included"} ${u.name} by mail`;
   },
 };
 
@@ -199,13 +242,18 @@ beforeAll(async () => {
   };
   group = {
     members: await createGroup(ad, ou.groups, `Members ${SUFFIX}`),
+    outer: "",
     other: await createGroup(ad, ou.groups, `Other ${SUFFIX}`),
   };
+  group.outer = await createGroup(ad, ou.groups, `Outer ${SUFFIX}`, [group.members]);
   for (let i = 0; i < 6; i++) await addUser("in");
   for (let i = 0; i < 3; i++) await addUser("sub");
   for (let i = 0; i < 3; i++) await addUser("out");
   for (let i = 0; i < 3; i++) await addUser("out", true);
   await addUser("in", true);
+  for (let i = 0; i < 2; i++) await addContact("in");
+  await addContact("sub");
+  await addContact("out");
   directory = (await openDirectory(directoryConfig(), {
     baseDir: process.cwd(),
     env: sambaEnv(),
@@ -239,11 +287,23 @@ describe("LDAP directory: changes since a cursor (Samba AD)", () => {
     const seed = Number(process.env.SMIMESYNC_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const random = prng(seed);
     const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(random() * xs.length)];
-    const scope = mainScope();
-    let cursor = (await directory.changeCursor()) as DirectoryCursor;
-    expect(cursor).toBeDefined();
-    let state = byGuid(await readAll(directory, scope));
-    expect(state.length).toBeGreaterThan(8);
+    // each scope keeps its own last read and cursor, as the engine would
+    const tracked: {
+      label: string;
+      scope: DirectoryScope;
+      cursor: DirectoryCursor;
+      state: DirectoryRecipient[];
+    }[] = [];
+    for (const [label, scope] of [
+      ["OU and group", mainScope()],
+      ["nested group", nestedScope()],
+    ] as const) {
+      const cursor = (await directory.changeCursor()) as DirectoryCursor;
+      expect(cursor).toBeDefined();
+      tracked.push({ label, scope, cursor, state: byGuid(await readAll(directory, scope)) });
+    }
+    expect(tracked[0]?.state.length).toBeGreaterThan(8);
+    expect(tracked[1]?.state.length).toBeGreaterThan(3);
     for (let round = 1; round <= 3; round++) {
       // every kind once, in a random order, then a few more of random kinds
       const kinds = Object.keys(CHANGES).sort(() => random() - 0.5);
@@ -253,25 +313,24 @@ describe("LDAP directory: changes since a cursor (Samba AD)", () => {
         const what = await (CHANGES[kind] as Mutation)(pick);
         if (what !== undefined) done.push(what);
       }
-      const context = `seed ${seed} (SMIMESYNC_TEST_SEED), round ${round}: ${done.join("; ")}`;
-      const changes = await changesSince(scope, cursor);
-      expect(changes.kind === "full" ? changes.reason : changes.kind, context).toBe("changes");
-      if (changes.kind !== "changes") return;
-      const fresh = byGuid(await readAll(directory, scope));
-      expect(merge(state, changes), context).toEqual(fresh);
-      // a change read, not a full one: only changed objects come back, and not every one in scope
-      const unchanged = fresh.filter((r) =>
-        state.some((p) => p.objectGuid === r.objectGuid && p.usnChanged === r.usnChanged),
-      );
-      expect(unchanged.length, context).toBeGreaterThan(0);
-      for (const r of unchanged)
-        expect(
-          changes.upserts.map((u) => u.objectGuid),
-          context,
-        ).not.toContain(r.objectGuid);
-      expect(BigInt(changes.cursor.usn)).toBeGreaterThan(BigInt(cursor.usn));
-      state = fresh;
-      cursor = changes.cursor;
+      for (const t of tracked) {
+        const context = `seed ${seed} (SMIMESYNC_TEST_SEED), ${t.label}, round ${round}: ${done.join("; ")}`;
+        const changes = await changesSince(t.scope, t.cursor);
+        expect(changes.kind === "full" ? changes.reason : changes.kind, context).toBe("changes");
+        if (changes.kind !== "changes") return;
+        const fresh = byGuid(await readAll(directory, t.scope));
+        expect(merge(t.state, changes), context).toEqual(fresh);
+        // a change read, not a full one: what did not change does not come back
+        const unchanged = fresh.filter((r) =>
+          t.state.some((p) => p.objectGuid === r.objectGuid && p.usnChanged === r.usnChanged),
+        );
+        expect(unchanged.length, context).toBeGreaterThan(0);
+        const upserted = changes.upserts.map((u) => u.objectGuid);
+        for (const r of unchanged) expect(upserted, context).not.toContain(r.objectGuid);
+        expect(BigInt(changes.cursor.usn)).toBeGreaterThan(BigInt(t.cursor.usn));
+        t.state = fresh;
+        t.cursor = changes.cursor;
+      }
     }
   });
 
@@ -297,7 +356,7 @@ describe("LDAP directory: changes since a cursor (Samba AD)", () => {
     const changes = await changesSince(mainScope(), cursor);
     expect(changes).toEqual({ kind: "full", reason: expect.stringContaining("scope group") });
     // with a nested scope group, any group that changed could be one of its members
-    const nested = scopeOf({ groups: [{ dn: group.members, nested: true }] });
+    const nested = nestedScope();
     const cursor2 = (await directory.changeCursor()) as DirectoryCursor;
     await addMembers(ad, group.other, [users[1]?.dn as string]);
     expect(await changesSince(nested, cursor2)).toEqual({
