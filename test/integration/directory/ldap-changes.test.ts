@@ -386,13 +386,32 @@ describe("LDAP directory: changes since a cursor (Samba AD)", () => {
     );
   });
 
-  it("asks for a full read from a cursor of another DC (or this one restored)", async () => {
+  it("asks for a full read from a cursor of another DC (or this one restored), or one ahead of this DC", async () => {
     const cursor = (await directory.changeCursor()) as DirectoryCursor;
     const other = { ...cursor, invocationId: "00000000-1111-2222-3333-444444444444" };
     expect(await changesSince(mainScope(), other)).toEqual({
       kind: "full",
       reason: expect.stringContaining("domain controller changed or was restored"),
     });
+    const ahead = { ...cursor, usn: String(BigInt(cursor.usn) + 1000n) };
+    expect(await changesSince(mainScope(), ahead)).toEqual({
+      kind: "full",
+      reason: expect.stringContaining("not one"),
+    });
+  });
+
+  it("asks for a full read when a scope group was renamed: memberOf no longer names it", async () => {
+    const member = await addUser("out");
+    const renamedGroup = await createGroup(ad, ou.groups, `Renamed group ${SUFFIX}`, [member.dn]);
+    const scope = scopeOf({ groups: [{ dn: renamedGroup, nested: false }] });
+    expect((await readAll(directory, scope)).map((r) => r.dn)).toEqual([member.dn]);
+    const cursor = (await directory.changeCursor()) as DirectoryCursor;
+    await ad.modifyDN(renamedGroup, `CN=${escapeDnValue(`Renamed group 2 ${SUFFIX}`)}`);
+    expect(await changesSince(scope, cursor)).toEqual({
+      kind: "full",
+      reason: expect.stringContaining("is not there"),
+    });
+    expect(await readAll(directory, scope)).toEqual([]);
   });
 
   it("reports a deleted user gone (its tombstone, found with Show Deleted)", async () => {
