@@ -19,7 +19,8 @@ import type { CoverageJudge } from "../report/ports.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
-import { type ReadProgress, readObserved } from "./read.js";
+import { type ReadProgress, type ReadSummary, readObserved } from "./read.js";
+import { loadReadState, type ReadState, readStateKey, saveReadState } from "./read-state.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
 import { judgeTrustCollection, type TrustCollectionView } from "./trust-collection.js";
 import { type CacheLimits, type CacheStats, policyFingerprint, VerdictStore } from "./verdict-cache.js";
@@ -33,6 +34,11 @@ export interface PlanOptions extends BackendOptions {
     readonly dir: string;
     readonly note: (line: string) => void;
     readonly limits?: Partial<CacheLimits>;
+    /**
+     * The read state beside the cache (read-state.ts): `incremental` reads only what changed since
+     * the last plan; `refresh` reads both sides whole and saves the state (apply, --full-read).
+     */
+    readonly readState?: "incremental" | "refresh";
   };
   /**
    * `--target`: plan only the recipients these name (targets.ts). The whole scope is still read
@@ -49,6 +55,8 @@ export interface PlanResult {
   readonly observation: PlanObservation;
   /** How the verdict cache served this run, when there was one. */
   readonly cache: CacheStats | undefined;
+  /** How each side was read: whole, or only its changes since the last plan. */
+  readonly read: ReadSummary;
 }
 
 export interface PlanObservation {
@@ -76,6 +84,9 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   let directoryObjects: number | null;
   let directoryRead: ReadTally | null;
   let trustCollection: TrustCollectionView | undefined;
+  let read: ReadSummary;
+  let nextState: ReadState | undefined;
+  const stateKey = opts.cache?.readState ? readStateKey(loaded) : undefined;
   const trustSetting = loaded.config.tenant.smimeConfig?.issuingCA ?? "ignore";
   try {
     // Read only when the config asks: Get-SmimeConfig needs an Exchange role some tenants withhold.
@@ -83,13 +94,18 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       trustSetting === "ignore" ? Promise.resolve(undefined) : backends.tenant.readSmimeConfig();
     // Awaited after the read; until then its failure must not count as unhandled.
     collection.catch(() => {});
-    const observed = await readObserved(
-      backends.directory,
-      directoryScope(loaded),
-      backends.tenant,
-      opts.onRead,
-      contactsScope(loaded),
-    );
+    const previous =
+      opts.cache && stateKey && opts.cache.readState === "incremental"
+        ? await previousState(opts.cache.dir, stateKey, opts.cache.note)
+        : undefined;
+    const cScope = contactsScope(loaded);
+    const observed = await readObserved(backends.directory, directoryScope(loaded), backends.tenant, {
+      ...(opts.onRead ? { progress: opts.onRead } : {}),
+      ...(cScope ? { contactsScope: cScope } : {}),
+      ...(stateKey ? { state: { previous } } : {}),
+    });
+    read = observed.summary;
+    nextState = observed.state;
     directoryObjects = observed.directory ? observed.directory.length : null;
     directoryRead = observed.directoryRead;
     const { directory, tenant } = backends;
@@ -106,6 +122,15 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     await backends.close();
   }
   await store?.save(cache, policy.trust);
+  if (opts.cache && stateKey && nextState) {
+    const { note, dir } = opts.cache;
+    // Like the cache, a failed save costs the next plan a full read, never this plan.
+    await saveReadState(dir, stateKey, nextState).catch((e: Error) =>
+      note(
+        `note: could not save the read state in ${dir} (${e.message}); the next plan reads both sides whole`,
+      ),
+    );
+  }
 
   const full = assemblePlan({
     createdAt: new Date(),
@@ -139,7 +164,20 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       cas: [...watchedCas(policy), ...(trustCollection?.cas ?? [])],
     },
     cache: store?.stats(cache),
+    read,
   };
+}
+
+async function previousState(
+  dir: string,
+  key: string,
+  note: (line: string) => void,
+): Promise<ReadState | undefined> {
+  const loaded = await loadReadState(dir, key);
+  if (loaded.ok) return loaded.state;
+  if (loaded.reason !== "none")
+    note(`note: read state in ${dir} ignored (${loaded.reason}); both sides are read whole`);
+  return undefined;
 }
 
 /** The partial plan of `--target`; a target naming no recipient in scope is an error naming it. */

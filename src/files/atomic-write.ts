@@ -26,7 +26,8 @@ export interface WrittenFile {
 
 export async function writeFileAtomic(
   path: string,
-  content: string,
+  /** The text, or its chunks in order (a large file need not be one string). */
+  content: string | Iterable<string>,
   options: WriteAtomicOptions = {},
 ): Promise<WrittenFile> {
   const dir = dirname(path);
@@ -43,7 +44,8 @@ export async function writeFileAtomic(
     const handle = await open(tmp, "wx", mode);
     try {
       await handle.chmod(mode); // open's mode is filtered by the umask
-      await handle.writeFile(content, "utf8");
+      if (typeof content === "string") await handle.writeFile(content, "utf8");
+      else for (const chunk of content) await handle.write(chunk, null, "utf8");
       await handle.sync();
       const s = await handle.stat({ bigint: true });
       written = { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs };

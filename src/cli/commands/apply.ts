@@ -147,7 +147,11 @@ export const applyCommand: CommandFactory = (ctx) =>
         for (const note of notes) o.err(note.startsWith("warning:") ? o.color.yellow(note) : note);
         const scope = approvalTargets(approvals, opts.target);
         if (scope.note !== undefined) o.err(o.color.yellow(scope.note));
-        const planned = await planWithProgress(ctx, o, loaded, { cache: opts, targets: scope.targets });
+        const planned = await planWithProgress(ctx, o, loaded, {
+          cache: opts,
+          targets: scope.targets,
+          readState: "refresh",
+        });
         plan = planned.plan;
         refuseTrips(planned.trips);
         const x = checkApproved(plan, approvals);
@@ -282,7 +286,7 @@ async function planUnattended(
     import("../../engine/apply-run.js"),
     import("../../apply/unattended.js"),
   ]);
-  const planned = await planWithProgress(ctx, o, loaded, { cache, targets });
+  const planned = await planWithProgress(ctx, o, loaded, { cache, targets, readState: "refresh" });
   refuseTrips(planned.trips);
   const pick = selectUnattended(planned.plan, reasons);
   const waiting = [
@@ -316,7 +320,11 @@ async function planAndConfirm(
   loaded: LoadedConfig,
   opts: ApplyOptions,
 ): Promise<Plan | undefined> {
-  const { plan, trips } = await planWithProgress(ctx, o, loaded, { cache: opts, targets: opts.target });
+  const { plan, trips } = await planWithProgress(ctx, o, loaded, {
+    cache: opts,
+    targets: opts.target,
+    readState: "refresh",
+  });
   const { planRenderer } = await import("../../plan/render/index.js");
   o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
   if (trips.length > 0) {

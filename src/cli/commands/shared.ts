@@ -3,6 +3,7 @@ import type { GuardTrip } from "../../apply/guards.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { BackendOptions } from "../../engine/backends.js";
 import type { PlanResult } from "../../engine/plan-run.js";
+import type { ReadSummary, SideRead } from "../../engine/read.js";
 import type { CacheOptions } from "../cache-option.js";
 import type { CliContext } from "../context.js";
 import type { Output } from "../output.js";
@@ -13,6 +14,8 @@ export interface PlanRunChoices {
   readonly now?: Date;
   /** The command's --cache-dir / --no-cache; without them no verdict cache is used (demo). */
   readonly cache?: CacheOptions;
+  /** `refresh`: read both sides whole even with a read state (apply re-reads what it writes). */
+  readonly readState?: "incremental" | "refresh";
   /** `--target`: a partial plan of the recipients these name; empty or absent: the full plan. */
   readonly targets?: readonly string[];
 }
@@ -40,7 +43,15 @@ export async function planWithProgress(
       env: ctx.env,
       ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
-      ...(cacheDir ? { cache: { dir: cacheDir, note: (line: string) => o.err(o.color.yellow(line)) } } : {}),
+      ...(cacheDir
+        ? {
+            cache: {
+              dir: cacheDir,
+              note: (line: string) => o.err(o.color.yellow(line)),
+              readState: choices.cache?.fullRead ? "refresh" : (choices.readState ?? "incremental"),
+            },
+          }
+        : {}),
       ...(choices.targets && choices.targets.length > 0 ? { targets: choices.targets } : {}),
       onRead: (c) =>
         p.update(
@@ -50,6 +61,8 @@ export async function planWithProgress(
   } finally {
     p.done();
   }
+  const changesOnly = readChangesLine(result.read);
+  if (changesOnly) o.err(o.color.dim(changesOnly));
   // One line: whether a cache restored in CI (or kept on disk) served this run.
   const c = result.cache;
   if (c)
@@ -59,6 +72,20 @@ export async function planWithProgress(
       ),
     );
   return result;
+}
+
+/** One stderr line when some side read only its changes, so the admin knows (and how to not). */
+function readChangesLine(read: ReadSummary): string | undefined {
+  const parts: string[] = [];
+  const side = (name: string, r: SideRead | undefined, what: string) => {
+    if (r?.how === "changes") parts.push(`${name} ${r.changed} changed ${what}`);
+  };
+  side("AD", read.directory, "objects");
+  side("AD contacts OU", read.contacts, "objects");
+  side("Entra ID", read.cloudUsers, "users");
+  side("Exchange", read.exchange, "recipients");
+  if (parts.length === 0) return undefined;
+  return `Read only what changed since the last plan: ${parts.join(", ")} (--full-read reads everything).`;
 }
 
 export function printGuardTrips(o: Output, trips: readonly GuardTrip[]): void {

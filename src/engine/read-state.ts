@@ -1,0 +1,414 @@
+// The read state: what the last plan observed of both sides, with the cursors that let the next
+// plan read only what changed since (AD uSNChanged per DC, Graph's deltaLink, Exchange's
+// WhenChanged). One JSON-lines file per backends-and-scope key beside the verdict cache. Like the
+// cache it is a convenience, never trusted blindly: a file that is not exactly what this version
+// writes (truncated, corrupted, another key or format) is ignored with a note, and the plan reads
+// both sides whole. Apply never uses it: it re-reads every object it writes.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { LoadedConfig } from "../config/load.js";
+import type { DirectoryCursor, DirectoryRecipient } from "../directory/types.js";
+import { writeFileAtomic } from "../files/atomic-write.js";
+import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import { canonicalJson } from "../plan/canonical-json.js";
+import type { CloudUser, ExchangeCursor, ExchangeRecipient, RecipientKind } from "../tenant/types.js";
+import { version } from "../version.js";
+
+/** Bumped whenever the records' shape or meaning changes; a file of another format is ignored. */
+export const STATE_FORMAT = 1;
+const MAGIC = "smimesync-read-state";
+/** A record line longer than this is not one this version wrote (15 values of 32 KiB, base64). */
+const MAX_LINE = 4 * 1024 * 1024;
+/** State files kept in the directory (one per backends-and-scope key); the oldest go first. */
+const MAX_FILES = 4;
+
+export interface ReadCursors {
+  /** The users' scope: absent when no directory holds users, or it has no change tracking. */
+  readonly directory?: DirectoryCursor;
+  /** The partner contacts' OU, the same way. */
+  readonly contacts?: DirectoryCursor;
+  /** Graph's /users/delta link for the next round. */
+  readonly graph?: string;
+  readonly exchange?: ExchangeCursor;
+}
+
+/** Everything a plan read, as the next plan needs it to read only changes. */
+export interface ReadState {
+  readonly cursors: ReadCursors;
+  /** null: no directory read for users (cloud-only, or no directory configured). */
+  readonly directory: readonly DirectoryRecipient[] | null;
+  /** undefined: no contacts OU read. */
+  readonly adContacts: readonly DirectoryRecipient[] | undefined;
+  readonly cloudUsers: readonly CloudUser[];
+  readonly exchange: readonly ExchangeRecipient[];
+}
+
+/**
+ * What the state is valid for: the tool, the backends and what is read of them. A change to any
+ * of these (another DC URL, scope, tenant or source anchor) makes another key: a full read.
+ */
+export function readStateKey(loaded: LoadedConfig): string {
+  const c = loaded.config;
+  return sha256(
+    canonicalJson({
+      state: STATE_FORMAT,
+      tool: version,
+      config: loaded.path,
+      directory: c.directory ?? null,
+      scope: c.scope ?? null,
+      contactsOU: c.repository?.contactsOU ?? null,
+      contacts: (c.repository?.contacts ?? []).some((p) => p.authority === "ad"),
+      tenant: c.tenant,
+    }),
+  );
+}
+
+export function readStateFile(dir: string, key: string): string {
+  return join(dir, `read-state-${key.slice(0, 32)}.jsonl`);
+}
+
+type Line =
+  | readonly ["d", EncodedDirectory]
+  | readonly ["c", EncodedDirectory]
+  | readonly ["u", CloudUser]
+  | readonly ["x", EncodedExchange];
+
+interface Header {
+  readonly format: typeof MAGIC;
+  readonly version: number;
+  readonly key: string;
+  readonly cursors: ReadCursors;
+  readonly hasDirectory: boolean;
+  readonly hasContacts: boolean;
+}
+
+interface Trailer {
+  readonly end: true;
+  readonly lines: number;
+  /** SHA-256 of every line before this one, each with its newline. */
+  readonly sha256: string;
+}
+
+type EncodedValues = Readonly<Record<CertAttribute, readonly string[]>>;
+type EncodedDirectory = Omit<DirectoryRecipient, "values"> & { readonly values: EncodedValues };
+type EncodedExchange = Omit<ExchangeRecipient, "values"> & { readonly values: EncodedValues };
+
+export type StateLoad =
+  | { readonly ok: true; readonly state: ReadState }
+  | { readonly ok: false; readonly reason: string };
+
+/** Reads the state for `key`; absent: `{ok:false, reason:"none"}`, anything untrusted: the reason. */
+export async function loadReadState(dir: string, key: string): Promise<StateLoad> {
+  const file = readStateFile(dir, key);
+  try {
+    await stat(file);
+  } catch {
+    return { ok: false, reason: "none" };
+  }
+  const hash = createHash("sha256");
+  const directory: DirectoryRecipient[] = [];
+  const contacts: DirectoryRecipient[] = [];
+  const users: CloudUser[] = [];
+  const exchange: ExchangeRecipient[] = [];
+  let header: Header | undefined;
+  let trailer: Trailer | undefined;
+  let count = 0;
+  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  try {
+    for await (const text of lines) {
+      if (trailer !== undefined) return { ok: false, reason: "content after its end line" };
+      if (text.length > MAX_LINE)
+        return { ok: false, reason: `line ${count + 1} is over ${MAX_LINE} characters` };
+      const json: unknown = JSON.parse(text);
+      if (header === undefined) {
+        header = decodeHeader(json, key);
+        if (header === undefined) return { ok: false, reason: "not a read state of this version and config" };
+      } else if (isTrailer(json)) {
+        trailer = json;
+        continue;
+      } else {
+        const line = decodeLine(json);
+        if (line === undefined) return { ok: false, reason: `line ${count + 1} is not a record` };
+        switch (line.kind) {
+          case "d":
+          case "c":
+            (line.kind === "d" ? directory : contacts).push(line.record);
+            break;
+          case "u":
+            users.push(line.record);
+            break;
+          case "x":
+            exchange.push(line.record);
+            break;
+        }
+      }
+      hash.update(text).update("\n");
+      count++;
+    }
+  } catch (e) {
+    return { ok: false, reason: e instanceof SyntaxError ? "a line is not JSON" : (e as Error).message };
+  } finally {
+    lines.close();
+  }
+  if (header === undefined || trailer === undefined) return { ok: false, reason: "truncated" };
+  if (trailer.lines !== count || trailer.sha256 !== hash.digest("hex"))
+    return { ok: false, reason: "its checksum does not match" };
+  return {
+    ok: true,
+    state: {
+      cursors: header.cursors,
+      directory: header.hasDirectory ? directory : null,
+      adContacts: header.hasContacts ? contacts : undefined,
+      cloudUsers: users,
+      exchange,
+    },
+  };
+}
+
+/** Writes the state atomically (a reader sees the old file or the new one); old keys are pruned. */
+export async function saveReadState(dir: string, key: string, state: ReadState): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = readStateFile(dir, key);
+  await writeFileAtomic(file, chunks(key, state));
+  await pruneOld(dir, file);
+}
+
+/** The file's text in chunks of about a megabyte: no single string of the whole directory. */
+function* chunks(key: string, state: ReadState): Generator<string> {
+  const hash = createHash("sha256");
+  let lines = 0;
+  let buffer = "";
+  const add = (value: unknown) => {
+    const line = `${JSON.stringify(value)}\n`;
+    hash.update(line);
+    lines++;
+    buffer += line;
+  };
+  const header: Header = {
+    format: MAGIC,
+    version: STATE_FORMAT,
+    key,
+    cursors: state.cursors,
+    hasDirectory: state.directory !== null,
+    hasContacts: state.adContacts !== undefined,
+  };
+  add(header);
+  const records: [Line[0], readonly unknown[]][] = [
+    ["d", (state.directory ?? []).map(encodeValuesOf)],
+    ["c", (state.adContacts ?? []).map(encodeValuesOf)],
+    ["u", state.cloudUsers],
+    ["x", state.exchange.map(encodeValuesOf)],
+  ];
+  for (const [kind, list] of records) {
+    for (const r of list) {
+      add([kind, r]);
+      if (buffer.length >= 1 << 20) {
+        yield buffer;
+        buffer = "";
+      }
+    }
+  }
+  const trailer: Trailer = { end: true, lines, sha256: hash.digest("hex") };
+  yield `${buffer}${JSON.stringify(trailer)}\n`;
+}
+
+async function pruneOld(dir: string, keep: string): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(
+    (n) => n.startsWith("read-state-") && n.endsWith(".jsonl"),
+  );
+  if (names.length <= MAX_FILES) return;
+  const dated = await Promise.all(
+    names.map(async (n) => ({
+      path: join(dir, n),
+      mtime: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0,
+    })),
+  );
+  dated.sort((a, b) => b.mtime - a.mtime);
+  for (const old of dated.slice(MAX_FILES)) if (old.path !== keep) await rm(old.path, { force: true });
+}
+
+function encodeValuesOf<T extends { readonly values: AttributeValues }>(
+  r: T,
+): Omit<T, "values"> & { values: EncodedValues } {
+  return {
+    ...r,
+    values: {
+      userCertificate: r.values.userCertificate.map(b64),
+      userSMIMECertificate: r.values.userSMIMECertificate.map(b64),
+    },
+  };
+}
+
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+const b64 = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+// Decoding: every field checked, so a hand-edited or foreign file is refused, never half-trusted.
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === "string";
+const optString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
+const nullString = (v: unknown): v is string | null => v === null || typeof v === "string";
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+function decodeHeader(v: unknown, key: string): Header | undefined {
+  if (!isObject(v) || v.format !== MAGIC || v.version !== STATE_FORMAT || v.key !== key) return undefined;
+  if (typeof v.hasDirectory !== "boolean" || typeof v.hasContacts !== "boolean") return undefined;
+  const c = v.cursors;
+  if (!isObject(c)) return undefined;
+  const cursors: { -readonly [K in keyof ReadCursors]: ReadCursors[K] } = {};
+  for (const side of ["directory", "contacts"] as const) {
+    const d = c[side];
+    if (d === undefined) continue;
+    if (
+      !isObject(d) ||
+      !isString(d.invocationId) ||
+      !isString(d.usn) ||
+      !/^\d+$/.test(d.usn) ||
+      !isString(d.server)
+    )
+      return undefined;
+    cursors[side] = { invocationId: d.invocationId, usn: d.usn, server: d.server };
+  }
+  if (c.graph !== undefined) {
+    if (!isString(c.graph)) return undefined;
+    cursors.graph = c.graph;
+  }
+  if (c.exchange !== undefined) {
+    const x = c.exchange;
+    if (!isObject(x) || !isString(x.since) || Number.isNaN(Date.parse(x.since))) return undefined;
+    cursors.exchange = { since: x.since };
+  }
+  return {
+    format: MAGIC,
+    version: STATE_FORMAT,
+    key,
+    cursors,
+    hasDirectory: v.hasDirectory,
+    hasContacts: v.hasContacts,
+  };
+}
+
+function isTrailer(v: unknown): v is Trailer {
+  return isObject(v) && v.end === true && typeof v.lines === "number" && isString(v.sha256);
+}
+
+type Decoded =
+  | { readonly kind: "d" | "c"; readonly record: DirectoryRecipient }
+  | { readonly kind: "u"; readonly record: CloudUser }
+  | { readonly kind: "x"; readonly record: ExchangeRecipient };
+
+function decodeLine(v: unknown): Decoded | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [kind, r] = v as [unknown, unknown];
+  if (kind === "d" || kind === "c") {
+    const record = decodeDirectory(r);
+    return record && { kind, record };
+  }
+  if (kind === "u") {
+    const record = decodeUser(r);
+    return record && { kind, record };
+  }
+  if (kind === "x") {
+    const record = decodeExchange(r);
+    return record && { kind, record };
+  }
+  return undefined;
+}
+
+function decodeValues(v: unknown): AttributeValues | undefined {
+  if (!isObject(v)) return undefined;
+  const { userCertificate, userSMIMECertificate } = v;
+  if (!strings(userCertificate) || !strings(userSMIMECertificate)) return undefined;
+  return {
+    userCertificate: userCertificate.map(unb64),
+    userSMIMECertificate: userSMIMECertificate.map(unb64),
+  };
+}
+
+function decodeDirectory(r: unknown): DirectoryRecipient | undefined {
+  if (!isObject(r) || (r.kind !== "user" && r.kind !== "contact")) return undefined;
+  if (
+    !isString(r.dn) ||
+    !isString(r.objectGuid) ||
+    !strings(r.proxyAddresses) ||
+    typeof r.disabled !== "boolean"
+  )
+    return undefined;
+  for (const f of ["sourceAnchor", "sAMAccountName", "userPrincipalName", "mail", "usnChanged"] as const)
+    if (!optString(r[f])) return undefined;
+  const values = decodeValues(r.values);
+  if (values === undefined) return undefined;
+  return {
+    kind: r.kind,
+    dn: r.dn,
+    objectGuid: r.objectGuid,
+    sourceAnchor: r.sourceAnchor as string | undefined,
+    sAMAccountName: r.sAMAccountName as string | undefined,
+    userPrincipalName: r.userPrincipalName as string | undefined,
+    mail: r.mail as string | undefined,
+    proxyAddresses: r.proxyAddresses,
+    disabled: r.disabled,
+    usnChanged: r.usnChanged as string | undefined,
+    values,
+  };
+}
+
+const KINDS: readonly RecipientKind[] = ["Mailbox", "MailUser", "MailContact"];
+
+function decodeExchange(r: unknown): ExchangeRecipient | undefined {
+  if (!isObject(r) || !KINDS.includes(r.kind as RecipientKind)) return undefined;
+  if (!isString(r.identity) || !isString(r.primarySmtpAddress) || !strings(r.emailAddresses))
+    return undefined;
+  if (!optString(r.externalDirectoryObjectId) || typeof r.isDirSynced !== "boolean") return undefined;
+  const values = decodeValues(r.values);
+  if (values === undefined) return undefined;
+  return {
+    kind: r.kind as RecipientKind,
+    identity: r.identity,
+    externalDirectoryObjectId: r.externalDirectoryObjectId,
+    primarySmtpAddress: r.primarySmtpAddress,
+    emailAddresses: r.emailAddresses,
+    isDirSynced: r.isDirSynced,
+    values,
+  };
+}
+
+function decodeUser(r: unknown): CloudUser | undefined {
+  if (!isObject(r) || !isString(r.id) || !isString(r.userPrincipalName)) return undefined;
+  if (!nullString(r.mail) || !strings(r.proxyAddresses) || typeof r.accountEnabled !== "boolean")
+    return undefined;
+  if (!nullString(r.onPremisesImmutableId) || !nullString(r.onPremisesDistinguishedName)) return undefined;
+  if (!nullString(r.onPremisesLastSyncDateTime)) return undefined;
+  if (!(r.onPremisesSyncEnabled === null || typeof r.onPremisesSyncEnabled === "boolean")) return undefined;
+  if (!Array.isArray(r.onPremisesProvisioningErrors) || !r.onPremisesProvisioningErrors.every(isObject))
+    return undefined;
+  if (!Array.isArray(r.serviceProvisioningErrors) || !r.serviceProvisioningErrors.every(isObject))
+    return undefined;
+  for (const e of r.onPremisesProvisioningErrors)
+    for (const f of ["category", "occurredDateTime", "propertyCausingError", "value"])
+      if (!optString(e[f])) return undefined;
+  for (const e of r.serviceProvisioningErrors) {
+    if (typeof e.isResolved !== "boolean") return undefined;
+    for (const f of ["createdDateTime", "serviceInstance", "errorDetail"])
+      if (!optString(e[f])) return undefined;
+  }
+  return {
+    id: r.id,
+    userPrincipalName: r.userPrincipalName,
+    mail: r.mail,
+    proxyAddresses: r.proxyAddresses,
+    accountEnabled: r.accountEnabled,
+    onPremisesImmutableId: r.onPremisesImmutableId,
+    onPremisesSyncEnabled: r.onPremisesSyncEnabled,
+    onPremisesDistinguishedName: r.onPremisesDistinguishedName,
+    onPremisesLastSyncDateTime: r.onPremisesLastSyncDateTime,
+    onPremisesProvisioningErrors: r.onPremisesProvisioningErrors,
+    serviceProvisioningErrors:
+      r.serviceProvisioningErrors as unknown as CloudUser["serviceProvisioningErrors"],
+  };
+}

@@ -1,0 +1,189 @@
+// The read state (src/engine/read-state.ts) and the merges of an incremental read
+// (src/engine/read-merge.ts): what is saved comes back exactly, anything else is refused with a
+// reason (so the plan reads whole), and a merge yields what a full read would.
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { DirectoryRecipient } from "../../src/directory/types.js";
+import { mergeDirectory, mergeRecipients, mergeUsers } from "../../src/engine/read-merge.js";
+import { loadReadState, type ReadState, readStateFile, saveReadState } from "../../src/engine/read-state.js";
+import type { CloudUser, ExchangeRecipient } from "../../src/tenant/types.js";
+
+const KEY = "a".repeat(64);
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+function adUser(n: number, o: Partial<DirectoryRecipient> = {}): DirectoryRecipient {
+  return {
+    kind: "user",
+    dn: `CN=u${n},OU=People,DC=corp,DC=example`,
+    objectGuid: `0000000${n}-0000-0000-0000-000000000000`,
+    sourceAnchor: n % 2 ? "c291cmNl" : undefined,
+    sAMAccountName: `u${n}`,
+    userPrincipalName: `u${n}@corp.example`,
+    mail: n % 3 ? `u${n}@corp.example` : undefined,
+    proxyAddresses: [`SMTP:u${n}@corp.example`],
+    disabled: n === 2,
+    usnChanged: String(1000 + n),
+    values: { userCertificate: [bytes(n, 1, 2)], userSMIMECertificate: n % 2 ? [bytes(9, n)] : [] },
+    ...o,
+  };
+}
+
+function cloudUser(n: number, o: Partial<CloudUser> = {}): CloudUser {
+  return {
+    id: `id-${n}`,
+    userPrincipalName: `u${n}@corp.example`,
+    mail: n % 2 ? `u${n}@corp.example` : null,
+    proxyAddresses: [],
+    accountEnabled: true,
+    onPremisesImmutableId: null,
+    onPremisesSyncEnabled: n % 2 ? true : null,
+    onPremisesDistinguishedName: null,
+    onPremisesLastSyncDateTime: "2026-03-01T09:00:00Z",
+    onPremisesProvisioningErrors: n === 1 ? [{ category: "PropertyConflict", value: "x@corp.example" }] : [],
+    serviceProvisioningErrors:
+      n === 3 ? [{ isResolved: false, serviceInstance: "exchange/x", errorDetail: "<e/>" }] : [],
+    ...o,
+  };
+}
+
+function recipient(n: number, o: Partial<ExchangeRecipient> = {}): ExchangeRecipient {
+  return {
+    kind: n % 3 === 0 ? "MailContact" : "Mailbox",
+    identity: `guid-${n}`,
+    externalDirectoryObjectId: n % 3 === 0 ? undefined : `id-${n}`,
+    primarySmtpAddress: `u${n}@corp.example`,
+    emailAddresses: [`SMTP:u${n}@corp.example`],
+    isDirSynced: n % 2 === 1,
+    values: { userCertificate: [], userSMIMECertificate: [bytes(7, n)] },
+    ...o,
+  };
+}
+
+function state(): ReadState {
+  return {
+    cursors: {
+      directory: {
+        invocationId: "1b5a1e4e-0000-0000-0000-000000000001",
+        usn: "12345",
+        server: "ldaps://dc01",
+      },
+      graph: "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=abc",
+      exchange: { since: "2026-03-01T09:45:00.000Z" },
+    },
+    directory: [adUser(1), adUser(2), adUser(3)],
+    adContacts: [adUser(4, { kind: "contact" })],
+    cloudUsers: [cloudUser(1), cloudUser(2), cloudUser(3)],
+    exchange: [recipient(1), recipient(2), recipient(3)],
+  };
+}
+
+async function saved(s: ReadState = state()) {
+  const dir = await mkdtemp(join(tmpdir(), "smimesync-rstate-"));
+  await saveReadState(dir, KEY, s);
+  return { dir, file: readStateFile(dir, KEY) };
+}
+
+describe("read state file", () => {
+  it("gives back exactly what was saved, bytes and absent fields included", async () => {
+    const { dir } = await saved();
+    const loaded = await loadReadState(dir, KEY);
+    expect(loaded).toEqual({ ok: true, state: state() });
+  });
+
+  it("keeps 'no directory read' apart from 'an empty directory read'", async () => {
+    const { dir } = await saved({ ...state(), directory: null, adContacts: undefined });
+    const loaded = await loadReadState(dir, KEY);
+    expect(loaded.ok && loaded.state.directory).toBeNull();
+    expect(loaded.ok && loaded.state.adContacts).toBeUndefined();
+  });
+
+  it("is absent for another key, and says none", async () => {
+    const { dir } = await saved();
+    expect(await loadReadState(dir, "b".repeat(64))).toEqual({ ok: false, reason: "none" });
+  });
+
+  it("refuses a truncated, edited, foreign or garbage file with a reason", async () => {
+    const { dir, file } = await saved();
+    const text = await readFile(file, "utf8");
+    const lines = text.trimEnd().split("\n");
+    const cases: [string, string, RegExp][] = [
+      ["truncated", `${lines.slice(0, -1).join("\n")}\n`, /truncated/],
+      ["edited", text.replace("u1@corp.example", "evil@corp.example"), /checksum/],
+      ["another key", text.replace(KEY, "c".repeat(64)), /not a read state/],
+      ["another format", text.replace('"version":1', '"version":99'), /not a read state/],
+      ["garbage", "{not json\n", /not JSON/],
+      ["a bad record", `${lines[0]}\n["d",{"kind":"user"}]\n${lines.at(-1)}\n`, /not a record/],
+      ["after the end", `${text}["u",{}]\n`, /after its end/],
+    ];
+    for (const [what, content, reason] of cases) {
+      await writeFile(file, content);
+      const loaded = await loadReadState(dir, KEY);
+      expect(loaded.ok, what).toBe(false);
+      expect(loaded.ok ? "" : loaded.reason, what).toMatch(reason);
+    }
+  });
+
+  it("is replaced whole, leaving no temp file, and old keys are pruned to a few", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "smimesync-rstate-"));
+    for (const k of ["1", "2", "3", "4", "5", "6"]) await saveReadState(dir, k.repeat(64), state());
+    const names = await readdir(dir);
+    expect(names.every((n) => n.startsWith("read-state-") && n.endsWith(".jsonl"))).toBe(true);
+    expect(names.length).toBeLessThanOrEqual(4);
+    expect(names).toContain(`read-state-${"6".repeat(32)}.jsonl`);
+  });
+});
+
+describe("merging changes", () => {
+  it("directory: drops gone objects, replaces changed ones, appends new ones", () => {
+    const moved = adUser(2, { dn: "CN=u2,OU=Elsewhere,DC=corp,DC=example", usnChanged: "2000" });
+    const merged = mergeDirectory([adUser(1), adUser(2), adUser(3)], {
+      kind: "changes",
+      cursor: { invocationId: "x", usn: "3000", server: "dc" },
+      upserts: [moved, adUser(5)],
+      gone: [adUser(3).objectGuid, "not-known-guid"],
+    });
+    expect(merged).toEqual([adUser(1), moved, adUser(5)]);
+  });
+
+  it("users: a removal and an upsert of the same id take the later one; a complete round replaces", () => {
+    const renamed = cloudUser(2, { userPrincipalName: "new@corp.example" });
+    const before = [cloudUser(1), cloudUser(2), cloudUser(3)];
+    expect(
+      mergeUsers(before, {
+        complete: false,
+        deltaLink: "l",
+        changes: [
+          { kind: "removed", id: "id-1", reason: "deleted" },
+          { kind: "upsert", user: renamed },
+          { kind: "upsert", user: cloudUser(4) },
+          { kind: "removed", id: "id-4", reason: "changed" },
+          { kind: "removed", id: "id-3", reason: "changed" },
+          { kind: "upsert", user: cloudUser(3) },
+        ],
+      }),
+    ).toEqual([renamed, cloudUser(3)]);
+    expect(
+      mergeUsers(before, {
+        complete: true,
+        deltaLink: "l",
+        changes: [{ kind: "upsert", user: cloudUser(9) }],
+      }),
+    ).toEqual([cloudUser(9)]);
+  });
+
+  it("exchange: keeps only present recipients, replaces changed ones, adds new ones", () => {
+    const changed = recipient(1, { values: { userCertificate: [bytes(1)], userSMIMECertificate: [] } });
+    const merged = mergeRecipients([recipient(1), recipient(2), recipient(3)], {
+      kind: "changes",
+      cursor: { since: "2026-03-01T10:00:00Z" },
+      present: [recipient(1), recipient(3), recipient(4)].map((r) => ({
+        kind: r.kind,
+        identity: r.identity,
+      })),
+      upserts: [changed, recipient(4)],
+    });
+    expect(merged).toEqual([changed, recipient(3), recipient(4)]);
+  });
+});
