@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { DirectoryCursor, DirectoryRecipient } from "../directory/types.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import { sha256Hex as sha256 } from "../model/digest.js";
 import { canonicalJson } from "../plan/canonical-json.js";
 import type { CloudUser, ExchangeCursor, ExchangeRecipient, RecipientKind } from "../tenant/types.js";
 import { version } from "../version.js";
@@ -244,7 +245,6 @@ function encodeValuesOf<T extends { readonly values: AttributeValues }>(
 
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 const b64 = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
-const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
 // Decoding: every field checked, so a hand-edited or foreign file is refused, never half-trusted.
 
