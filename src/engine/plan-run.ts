@@ -122,7 +122,10 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     await backends.close();
   }
   await store?.save(cache, policy.trust);
-  if (opts.cache && stateKey && nextState) {
+  // Without a cursor on either side (offline files) the next plan reads whole anyway: no file.
+  const tracked =
+    nextState && (nextState.cursors.directory ?? nextState.cursors.contacts ?? nextState.cursors.exchange);
+  if (opts.cache && stateKey && nextState && tracked) {
     const { note, dir } = opts.cache;
     // Like the cache, a failed save costs the next plan a full read, never this plan.
     await saveReadState(dir, stateKey, nextState).catch((e: Error) =>
