@@ -254,4 +254,16 @@ describe(`incremental plans (seed ${SEED})`, () => {
     expect(next.stderr).toContain("Read only what changed");
     expect(content(next.doc)).toEqual(content(whole.doc));
   });
+
+  it("apply reads both sides whole, and the plan after it reads its writes as changes", async () => {
+    const applied = await cli(["apply", "--auto-approve", "--cache-dir", ".cache"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).not.toContain("Read only what changed");
+    await runSyncCycle(source, emu.state);
+    const next = await plan(["--cache-dir", ".cache"]);
+    expect(next.stderr).toContain("Read only what changed");
+    const full = await plan(["--no-cache"]);
+    expect(content(next.doc)).toEqual(content(full.doc));
+    expect(next.doc.changes).toEqual([]);
+  });
 });
