@@ -61,8 +61,7 @@ export async function planWithProgress(
   } finally {
     p.done();
   }
-  const changesOnly = readChangesLine(result.read);
-  if (changesOnly) o.err(o.color.dim(changesOnly));
+  for (const line of readStateLines(result.read)) o.err(o.color.dim(line));
   // One line: whether a cache restored in CI (or kept on disk) served this run.
   const c = result.cache;
   if (c)
@@ -74,18 +73,27 @@ export async function planWithProgress(
   return result;
 }
 
-/** One stderr line when some side read only its changes, so the admin knows (and how to not). */
-function readChangesLine(read: ReadSummary): string | undefined {
-  const parts: string[] = [];
+/**
+ * What the read state did, on stderr: which sides read only their changes (so the admin knows,
+ * and how to not), and why a side that had a state was read whole after all.
+ */
+function readStateLines(read: ReadSummary): string[] {
+  const changed: string[] = [];
+  const whole: string[] = [];
   const side = (name: string, r: SideRead | undefined, what: string) => {
-    if (r?.how === "changes") parts.push(`${name} ${r.changed} changed ${what}`);
+    if (r?.how === "changes") changed.push(`${name} ${r.changed} changed ${what}`);
+    else if (r?.why !== undefined) whole.push(`${name} (${r.why})`);
   };
   side("AD", read.directory, "objects");
   side("AD contacts OU", read.contacts, "objects");
   side("Entra ID", read.cloudUsers, "users");
   side("Exchange", read.exchange, "recipients");
-  if (parts.length === 0) return undefined;
-  return `Read only what changed since the last plan: ${parts.join(", ")} (--full-read reads everything).`;
+  return [
+    ...(changed.length > 0
+      ? [`Read only what changed since the last plan: ${changed.join(", ")} (--full-read reads everything).`]
+      : []),
+    ...(whole.length > 0 ? [`Read whole despite the last plan's read state: ${whole.join("; ")}.`] : []),
+  ];
 }
 
 export function printGuardTrips(o: Output, trips: readonly GuardTrip[]): void {
