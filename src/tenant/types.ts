@@ -111,23 +111,6 @@ export interface SmimeConfig {
   readonly issuingCA: Uint8Array | null;
 }
 
-/** Where an Exchange recipient read stands. */
-export interface ExchangeCursor {
-  /** Server time (from the Date header of the read's first answer) minus a safety margin, ISO 8601 UTC. */
-  readonly since: string;
-}
-
-export type RecipientChanges =
-  | {
-      readonly kind: "changes";
-      readonly cursor: ExchangeCursor;
-      /** Every recipient that exists now, as (kind, identity). */
-      readonly present: readonly ExchangeRecipientRef[];
-      /** Recipients changed after the cursor, plus present ones the caller did not know. */
-      readonly upserts: readonly ExchangeRecipient[];
-    }
-  | { readonly kind: "full"; readonly reason: string };
-
 export interface Tenant {
   readonly description: string;
   /** Every Entra user (Graph /users with the on-premises sync properties). */
@@ -168,10 +151,6 @@ export interface Tenant {
    * certificates differ from `expected` (trustCollectionFingerprint); entries kept stay byte-exact.
    */
   writeSmimeIssuingCA(edit: TrustCollectionEdit, expected: ObjectFingerprint): Promise<WriteResult>;
-  /** The cursor to keep with a full readRecipients; taken before it. undefined: no change tracking. */
-  recipientCursor(): Promise<ExchangeCursor | undefined>;
-  /** Recipients changed since `since`, and the identities of all present ones. */
-  readRecipientChanges(since: ExchangeCursor, known: ReadonlySet<string>): Promise<RecipientChanges>;
   /** New-MailContact followed by setting its certificates; returns the new recipient. */
   createContact(contact: NewMailContact): Promise<ExchangeRecipient>;
   close(): Promise<void>;
