@@ -114,6 +114,16 @@ export async function writeOrganisation(
   now: Date,
   opts: OrganisationOptions = {},
 ): Promise<number> {
+  return (await writeOrganisationData(dir, n, now, opts)).seconds;
+}
+
+/** writeOrganisation, also handing back the organisation (the bench needs its users and values). */
+export async function writeOrganisationData(
+  dir: string,
+  n: number,
+  now: Date,
+  opts: OrganisationOptions = {},
+): Promise<{ org: DemoOrganisation; seconds: number }> {
   const { org, seconds } = await organisation(n, now, opts);
   await mkdir(join(dir, "pki"), { recursive: true });
   await writeFile(join(dir, "directory.ldif"), renderLdif(org));
@@ -121,7 +131,7 @@ export async function writeOrganisation(
   for (const f of [...org.pki.trustAnchors, ...org.pki.intermediates])
     await writeFile(join(dir, f.path), f.text);
   await writeFile(join(dir, "smimesync.yaml"), config(org.cloudMailboxes.length > 0));
-  return seconds;
+  return { org, seconds };
 }
 
 if (process.argv[1]?.endsWith("organisation.ts")) {
