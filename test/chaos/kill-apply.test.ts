@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeOrganisation } from "../../bench/organisation.js";
 import type { Plan } from "../../src/plan/types.js";
 import { runCli } from "../helpers/cli.js";
+import { prng } from "../helpers/prng.js";
 import { compare, type Dump, offlineDump, planned } from "./dump.js";
 import { cliEntry, spawnCli } from "./spawn-cli.js";
 
@@ -37,18 +38,6 @@ const figures = {
   unplannedTouched: 0,
   reruns: 0,
 };
-
-/** mulberry32: a small PRNG, so the random kill delays are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(async () => {
   pristine = await mkdtemp(join(tmpdir(), "smimesync-kill-"));

@@ -11,22 +11,12 @@ import { addBinaryValues, adminClient, createOu, createUser, setText, testOu } f
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
 import { daysFromNow, makeUser, pem, testPki } from "../fixtures/pki.js";
+import { prng } from "../helpers/prng.js";
 import { backendsYaml, stackCli } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const mail = (name: string) => `${name}.${suffix}@smimesync.test`;
 
-/** mulberry32: the same seed, the same changes; the seed is in the test's name. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = 20261203;
 
 interface AdPerson {

@@ -15,23 +15,12 @@ import type {
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import type { EmulatorState, EmuRecipient } from "../emulator/state.js";
 import { exportToTenant } from "../emulator/sync-simulator.js";
+import { prng } from "../helpers/prng.js";
 import { collect, openAgainst } from "./helpers.js";
 
 const HOUR = 3600 * 1000;
 let emu: Emulator;
 afterEach(() => emu.close());
-
-/** mulberry32: the same "random" changes on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The engine's merge, exactly as the contract states it. */
 function mergeRecipients(

@@ -26,6 +26,7 @@ import {
   setText,
   testOu,
 } from "../../ad/seed.js";
+import { prng } from "../../helpers/prng.js";
 import { readAll, scopeOf } from "./read-suite.js";
 
 const SUFFIX = randomBytes(2).toString("hex"); // sAMAccountName is unique in the domain
@@ -114,18 +115,6 @@ async function move(user: Known, where: Known["where"]): Promise<void> {
   await ad.modifyDN(user.dn, dn);
   user.dn = dn;
   user.where = where;
-}
-
-/** Deterministic from the seed, so a failure can be replayed (SMIMESYNC_TEST_SEED). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Mutation = (pick: <T>(xs: readonly T[]) => T | undefined) => Promise<string | undefined>;
