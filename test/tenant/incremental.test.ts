@@ -280,6 +280,21 @@ describe("Exchange recipients by WhenChanged", () => {
     expect(mergeRecipients(held, changes)).toEqual(await fullRead(tenant));
   });
 
+  it("falls back to a full read when the caller holds too little to make reading unknowns worth it, or its cursor is corrupt", async () => {
+    emu = await seedTenant({ exchange: 1000, graph: 999 });
+    for (let i = 0; i < 110; i++) emu.state.addUser({ userPrincipalName: `bulk${i}@contoso.com` });
+    const tenant = await openAgainst(emu);
+    emu.state.advanceClock(HOUR);
+    const cursor = await tenant.recipientCursor();
+    if (!cursor) throw new Error("cursor");
+    emu.state.advanceClock(HOUR);
+    // 127 present recipients, none known (a lost state file): one full read beats 127 single reads.
+    const lost = await tenant.readRecipientChanges(cursor, new Set());
+    expect(lost).toMatchObject({ kind: "full", reason: expect.stringMatching(/127 recipients are present/) });
+    const corrupt = await tenant.readRecipientChanges({ since: "yesterday" }, new Set());
+    expect(corrupt).toMatchObject({ kind: "full", reason: expect.stringMatching(/not a UTC date/) });
+  });
+
   it("a snapshot file has no cursor and answers every change read with `full`", async () => {
     emu = await seedTenant();
     const { mkdtemp, writeFile } = await import("node:fs/promises");
