@@ -171,9 +171,10 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
 
 /** Writes the state atomically (a reader sees the old file or the new one); old keys are pruned. */
 export async function saveReadState(dir: string, key: string, state: ReadState): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  // As private as the verdict cache: it mirrors the directory's addresses and certificates.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = readStateFile(dir, key);
-  await writeFileAtomic(file, chunks(key, state));
+  await writeFileAtomic(file, chunks(key, state), { mode: 0o600 });
   await pruneOld(dir, file);
 }
 

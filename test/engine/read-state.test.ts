@@ -1,7 +1,7 @@
 // The read state (src/engine/read-state.ts) and the merges of an incremental read
 // (src/engine/read-merge.ts): what is saved comes back exactly, anything else is refused with a
 // reason (so the plan reads whole), and a merge yields what a full read would.
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -90,6 +90,14 @@ describe("read state file", () => {
     const { dir } = await saved();
     const loaded = await loadReadState(dir, KEY);
     expect(loaded).toEqual({ ok: true, state: state() });
+  });
+
+  it("is private to its owner: the file 0600 in a new 0700 directory", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "smimesync-rstate-"));
+    const dir = join(parent, "cache");
+    await saveReadState(dir, KEY, state());
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(readStateFile(dir, KEY))).mode & 0o777).toBe(0o600);
   });
 
   it("keeps 'no directory read' apart from 'an empty directory read'", async () => {
