@@ -3,13 +3,8 @@
 // contract (src/directory/types.ts readChanges, src/tenant/types.ts readRecipientChanges and
 // readUserChanges); the order is the previous read's, changed records in place, new ones last.
 import type { DirectoryChanges, DirectoryRecipient } from "../directory/types.js";
-import type {
-  CloudUser,
-  ExchangeRecipient,
-  ExchangeRecipientRef,
-  RecipientChanges,
-  UserDelta,
-} from "../tenant/types.js";
+import { recipientKey } from "../tenant/exchange/change-tracking.js";
+import type { CloudUser, ExchangeRecipient, RecipientChanges, UserDelta } from "../tenant/types.js";
 
 type DirectoryDelta = Extract<DirectoryChanges, { kind: "changes" }>;
 type RecipientDelta = Extract<RecipientChanges, { kind: "changes" }>;
@@ -49,8 +44,6 @@ export function mergeUsers(previous: readonly CloudUser[], delta: UserDelta): Cl
     (u) => !removed.has(u.id),
   );
 }
-
-export const recipientKey = (r: ExchangeRecipientRef): string => `${r.kind}/${r.identity}`;
 
 /** `(previous restricted to present, minus upserted) ∪ upserts`, by kind and identity. */
 export function mergeRecipients(

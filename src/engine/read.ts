@@ -11,8 +11,9 @@ import {
   type ReadTally,
 } from "../directory/types.js";
 import type { ObservedState } from "../reconcile/observed.js";
+import { recipientKey } from "../tenant/exchange/change-tracking.js";
 import type { CloudUser, ExchangeCursor, ExchangeRecipient, Tenant } from "../tenant/types.js";
-import { mergeDirectory, mergeRecipients, mergeUsers, recipientKey } from "./read-merge.js";
+import { mergeDirectory, mergeRecipients, mergeUsers } from "./read-merge.js";
 import type { ReadCursors, ReadState } from "./read-state.js";
 
 export type ReadProgress = (counts: {

@@ -146,23 +146,20 @@ async function changeTenant(random: () => number): Promise<string> {
       const r = emu.state.recipientOfUser((u as { id: string }).id);
       if (!r) return changeTenant(random);
       const name = (u as { userPrincipalName: string }).userPrincipalName.split(".")[0] ?? "x";
-      emu.state.putRecipient({
-        ...r,
-        userSMIMECertificate: [...r.userSMIMECertificate, await cert(name, random() < 0.5)],
+      const added = await cert(name, random() < 0.5);
+      emu.state.editRecipient(r.guid, (x) => {
+        x.userSMIMECertificate = [...x.userSMIMECertificate, added];
       });
       return `add a certificate to the mailbox of ${name}`;
     }
     case 2: {
-      const id = (u as { id: string }).id;
-      const r = emu.state.recipientOfUser(id);
-      emu.state.removeUser(id, "deleted");
-      if (r) emu.state.recipients.delete(r.guid.toLowerCase());
+      emu.state.deleteUser((u as { id: string }).id);
       return "delete a cloud-only user and its mailbox";
     }
     default: {
       const r = emu.state.recipientOfUser((u as { id: string }).id);
       if (!r) return changeTenant(random);
-      emu.state.recipients.delete(r.guid.toLowerCase());
+      emu.state.deleteRecipient(r.guid);
       return "remove a mailbox only";
     }
   }

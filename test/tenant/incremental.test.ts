@@ -3,6 +3,10 @@
 // test merges the change set as the engine does and compares it with a fresh full read, after
 // seeded-random changes, so a change the incremental path misses fails the test.
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  mergeRecipients as mergeRecipientList,
+  mergeUsers as mergeUserList,
+} from "../../src/engine/read-merge.js";
 import { recipientKey } from "../../src/tenant/exchange/change-tracking.js";
 import type {
   CloudUser,
@@ -22,17 +26,12 @@ const HOUR = 3600 * 1000;
 let emu: Emulator;
 afterEach(() => emu.close());
 
-/** The engine's merge, exactly as the contract states it. */
+/** The engine's merge (src/engine/read-merge.ts), over the maps by key this file holds. */
 function mergeRecipients(
   previous: ReadonlyMap<string, ExchangeRecipient>,
   changes: Extract<RecipientChanges, { kind: "changes" }>,
 ): Map<string, ExchangeRecipient> {
-  const present = new Set(changes.present.map(recipientKey));
-  const upserted = new Set(changes.upserts.map(recipientKey));
-  const next = new Map<string, ExchangeRecipient>();
-  for (const [k, r] of previous) if (present.has(k) && !upserted.has(k)) next.set(k, r);
-  for (const r of changes.upserts) next.set(recipientKey(r), r);
-  return next;
+  return byKey(mergeRecipientList([...previous.values()], changes));
 }
 
 const byKey = (rs: readonly ExchangeRecipient[]) => new Map(rs.map((r) => [recipientKey(r), r]));
@@ -370,13 +369,9 @@ describe("the emulator's -Filter stays as strict as Exchange", () => {
 
 // ---------------------------------------------------------------- Graph users by /users/delta
 
+/** The engine's merge (src/engine/read-merge.ts), over the maps by id this file holds. */
 function mergeUsers(previous: ReadonlyMap<string, CloudUser>, delta: UserDelta): Map<string, CloudUser> {
-  const next = delta.complete ? new Map<string, CloudUser>() : new Map(previous);
-  for (const c of delta.changes) {
-    if (c.kind === "upsert") next.set(c.user.id, c.user);
-    else next.delete(c.id);
-  }
-  return next;
+  return new Map(mergeUserList([...previous.values()], delta).map((u) => [u.id, u]));
 }
 
 async function allUsers(tenant: Tenant): Promise<Map<string, CloudUser>> {
