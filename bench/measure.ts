@@ -10,6 +10,8 @@ export interface Measured {
   readonly wallS: number;
   readonly cpuS: number;
   readonly peakRssMiB: number;
+  /** The command's stderr, when asked for (what the plan said about its cache and read state). */
+  readonly stderr?: string;
 }
 
 const TIME = "/usr/bin/time";
@@ -19,6 +21,7 @@ export async function measure(
   cmd: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  keepStderr = false,
 ): Promise<Measured> {
   if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
   const dir = await mkdtemp(join(tmpdir(), "smimesync-time-"));
@@ -39,7 +42,8 @@ export async function measure(
     if (code !== 0)
       throw new Error(`${cmd} ${args.join(" ")} exited ${code}: ${Buffer.concat(stderr).toString()}`);
     const [, user, sys, rssKiB] = (await readFile(out, "utf8")).trim().split(/\s+/).slice(-4).map(Number);
-    return { wallS, cpuS: user! + sys!, peakRssMiB: rssKiB! / 1024 };
+    const measured = { wallS, cpuS: user! + sys!, peakRssMiB: rssKiB! / 1024 };
+    return keepStderr ? { ...measured, stderr: Buffer.concat(stderr).toString() } : measured;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { dnOf } from "../src/demo/organisation.js";
 import { parseSnapshot } from "../src/tenant/snapshot/snapshot-format.js";
 import { startEmulator } from "../test/emulator/server.js";
@@ -58,7 +59,11 @@ const RECIPIENTS = "(|(&(objectClass=user)(!(objectClass=computer)))(objectClass
 /** The engine's read state beside the verdict cache (src/engine/read-state.ts). */
 const READ_STATE = /^read-state-.*\.jsonl$/;
 
-export type PlanMeasured = Measured & { readonly surroundings: Surroundings };
+export type PlanMeasured = Measured & {
+  readonly surroundings: Surroundings;
+  /** The plan's stderr lines about its verdict cache and read state. */
+  readonly said: readonly string[];
+};
 
 export interface BenchRow {
   readonly users: number;
@@ -178,6 +183,9 @@ export async function benchSize(n: number, now = new Date(), withLdif = n <= 20_
     const emu = await startEmulator({
       seed: parseSnapshot(await readFile(join(dir, "tenant.json"), "utf8"), "tenant.json"),
     });
+    // The tenant's objects were last changed an hour before the plans, not seconds: else every
+    // recipient is within the Exchange change cursor's 15-minute safety margin, "changed".
+    emu.state.advanceClock(60 * 60 * 1000);
     const emulatorSeedS = since(t);
     step(`tenant emulator seeded in ${emulatorSeedS.toFixed(1)} s`);
     const directory = slapd;
@@ -227,17 +235,31 @@ ${policyYaml()}`,
       ): Promise<PlanMeasured> => {
         const before = sampleMachine();
         const slapdBefore = directory.cpuS();
+        // BENCH_PROFILE_DIR: each plan also writes a V8 CPU profile there (slower; for finding why).
+        const profile = process.env.BENCH_PROFILE_DIR
+          ? [
+              "--cpu-prof",
+              `--cpu-prof-dir=${join(process.env.BENCH_PROFILE_DIR, `${n}-${out.replace(/\.json$/, "")}`)}`,
+            ]
+          : [];
         const m = await measure(
           process.execPath,
-          [CLI, "plan", "-c", join(dir, config), "--out", join(dir, out), "--cache-dir", cache],
+          [...profile, CLI, "plan", "-c", join(dir, config), "--out", join(dir, out), "--cache-dir", cache],
           env,
+          true,
         );
+        // What the plan said of its verdict cache and read state (which sides read only changes).
+        const said = stripVTControlCharacters(m.stderr ?? "")
+          .split("\n")
+          .filter((l) => /cache|read state|changes only|read whole|incremental|since the last/i.test(l));
+        for (const l of said) console.log(`      plan ${label}: ${l.trim()}`);
         const s = surroundings(before, sampleMachine(), m.cpuS, directory.cpuS() - slapdBefore);
         step(
           `plan ${label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.peakRssMiB.toFixed(0)} MiB` +
             ` (meanwhile: emulator ${s.emulatorCpuS.toFixed(1)} s CPU, slapd ${s.slapdCpuS.toFixed(1)} s, other jobs ${s.othersCpuS.toFixed(1)} s, load ${s.loadAverage.toFixed(1)})`,
         );
-        return { ...m, surroundings: s };
+        const { stderr: _, ...figures } = m;
+        return { ...figures, said, surroundings: s };
       };
 
       const firstRequest = emu.requests.length;
