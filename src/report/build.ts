@@ -18,8 +18,7 @@ import {
 
 export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;
-export const DEFAULT_WEEKS = 26;
-export const MAX_WEEKS = 520;
+export { DEFAULT_WEEKS, MAX_WEEKS } from "./options.js";
 
 /** A CA certificate the report watches, and where it is configured. */
 export interface WatchedCa {

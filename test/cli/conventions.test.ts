@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -35,6 +35,40 @@ describe("CLI conventions", () => {
     const r = await runCli(["--version"]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("--version and --help load no engine: only the CLI and the commands' option definitions", async () => {
+    // A loader hook lists every module of the compiled CLI that a run resolves (dist/, as shipped).
+    const dir = await mkdtemp(join(tmpdir(), "smimesync-startup-"));
+    const hooks = join(dir, "hooks.mjs");
+    await writeFile(
+      hooks,
+      `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes("/dist/")) process.stderr.write("LOADED " + r.url + "\\n"); return r; }`,
+    );
+    const register = join(dir, "register.mjs");
+    await writeFile(
+      register,
+      `import { register } from "node:module"; register(${JSON.stringify(new URL(`file://${hooks}`).href)});`,
+    );
+    for (const args of [["--version"], ["--help"]]) {
+      const run = spawnSync(
+        process.execPath,
+        ["--import", register, join(ROOT, "bin/smimesync.js"), ...args],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const out = run.stderr;
+      const loaded = [...out.matchAll(/LOADED .*\/dist\/(.*)/g)].map((m) => m[1] as string);
+      expect(loaded, args.join(" ")).toContain("cli/main.js");
+      const engines = loaded.filter((m) =>
+        /^(certs|config\/load|engine|directory|tenant|policy|reconcile|report\/(build|render)|plan\/render\/(?!formats))/.test(
+          m,
+        ),
+      );
+      expect(engines, `${args.join(" ")} loads engine modules`).toEqual([]);
+    }
   });
 
   it("a usage mistake exits 1 with a suggestion", async () => {

@@ -2,8 +2,7 @@ import { extname, resolve } from "node:path";
 import { Chalk } from "chalk";
 import { Command, Option } from "commander";
 import { SmimesyncError } from "../../errors.js";
-import { buildReport, DEFAULT_WEEKS, MAX_WEEKS } from "../../report/build.js";
-import { REPORT_FORMATS, type ReportFormat, renderReport } from "../../report/render/index.js";
+import { DEFAULT_WEEKS, MAX_WEEKS, REPORT_FORMATS, type ReportFormat } from "../../report/options.js";
 import { addCacheOptions, type CacheOptions } from "../cache-option.js";
 import { configOption } from "../config-option.js";
 import type { CommandFactory } from "../context.js";
@@ -54,9 +53,11 @@ export const reportCommand: CommandFactory = (ctx) =>
       const weeks = parseWeeks(opts.weeks);
       const format =
         opts.format ?? (opts.out ? BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? "text";
-      const [{ loadConfig }, { writeFileAtomic }] = await Promise.all([
+      const [{ loadConfig }, { writeFileAtomic }, { buildReport }, { renderReport }] = await Promise.all([
         import("../../config/load.js"),
         import("../../files/atomic-write.js"),
+        import("../../report/build.js"),
+        import("../../report/render/index.js"),
       ]);
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);

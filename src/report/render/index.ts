@@ -1,13 +1,13 @@
 // One renderer per `--format`, chosen once (as plan/render/index.ts does for plans).
 import type { ChalkInstance } from "chalk";
+import type { ReportFormat } from "../options.js";
 import type { Report } from "../types.js";
 import { renderCsv } from "./csv.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderText } from "./text.js";
 
-export const REPORT_FORMATS = ["text", "markdown", "json", "csv", "html"] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, type ReportFormat } from "../options.js";
 
 /** The whole rendering, ending with a newline. Pure: the same report gives the same string. */
 export function renderReport(report: Report, format: ReportFormat, color: ChalkInstance): string {
