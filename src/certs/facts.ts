@@ -51,6 +51,8 @@ export type ValueFacts =
 export interface FactSource {
   /** Facts recorded for the value whose bytes have this SHA-256, under the run's policy material. */
   lookup(valueSha256: string): ValueFacts | undefined;
+  /** Whether lookup() may answer, without decoding; a source without it is asked by lookup only. */
+  has?(valueSha256: string): boolean;
 }
 
 /**

@@ -1,5 +1,7 @@
 // The public surface of src/certs: parsing, summaries, chains, CRLs, PKCS#7 building. No I/O.
+
 export { describeKey, type HashName, type KeyInfo, type SignatureAlgorithm } from "./algorithms.js";
+export { type AnalysisMaterial, ValueAnalyser } from "./analyse.js";
 export {
   type ChainBound,
   type ChainBudget,

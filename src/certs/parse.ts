@@ -3,7 +3,7 @@
 // every failure is a typed ParseError. Anything that holds a private key is refused outright.
 import { type CrlSummary, summarizeCrl } from "./crl.js";
 import { children, DerError, readTlv, TAG, type Tlv } from "./der.js";
-import { type FactSource, type PathFacts, parseFromFacts } from "./facts.js";
+import { type FactSource, type PathFacts, parseFromFacts, type ValueFacts } from "./facts.js";
 import { readOutlookBlob } from "./outlook.js";
 import { readPkcs7 } from "./pkcs7.js";
 import { type CertParseResult, type CertSummary, sha256Hex, summarizeCertificate } from "./summary.js";
@@ -304,6 +304,9 @@ export class CertCache {
   readonly #values = new Map<string, SeenValue>();
   readonly #paths = new Map<string, PathFacts>();
   readonly #facts: FactSource | undefined;
+  // Facts of this run's own analysis made elsewhere (worker threads): used like recorded ones, but
+  // the values count as analysed this run, not as served from the store.
+  readonly #seeded = new Map<string, ValueFacts>();
   // A certificate met before in other bytes is summarised once; its `der` is made a view of these
   // bytes, so that the value's facts can name where it sits (facts.ts).
   readonly #summarize: CertSummarizer = (der) => {
@@ -330,15 +333,35 @@ export class CertCache {
     const key = sha256Hex(bytes);
     const seen = this.#values.get(key);
     if (seen !== undefined) return seen.parse;
-    const facts = this.#facts?.lookup(key);
+    const stored = this.#facts?.lookup(key);
+    const facts = stored ?? this.#seeded.get(key);
+    this.#seeded.delete(key);
     const rebuilt = facts === undefined ? undefined : parseFromFacts(bytes, facts);
     if (rebuilt !== undefined && facts?.ok) {
       for (const c of facts.certs) if (c.path !== null) this.#paths.set(c.sha256, c.path);
     }
     const parse = rebuilt ?? parseCertificates(bytes, this.#summarize);
-    if (rebuilt !== undefined) this.#recorded++;
-    this.#values.set(key, { sha256: key, bytes, parse, recorded: rebuilt !== undefined });
+    const recorded = rebuilt !== undefined && stored !== undefined;
+    if (recorded) this.#recorded++;
+    this.#values.set(key, { sha256: key, bytes, parse, recorded });
     return parse;
+  }
+
+  /**
+   * Whether value() would answer `valueSha256` without parsing: seen this run, recorded in the
+   * fact source, or seeded. A pre-analysis skips these.
+   */
+  holds(valueSha256: string): boolean {
+    return (
+      this.#values.has(valueSha256) ||
+      this.#seeded.has(valueSha256) ||
+      (this.#facts?.has?.(valueSha256) ?? false)
+    );
+  }
+
+  /** Facts of a value analysed this run outside this cache (facts.ts `valueFacts`, same policy material). */
+  seed(valueSha256: string, facts: ValueFacts): void {
+    if (!this.#values.has(valueSha256)) this.#seeded.set(valueSha256, facts);
   }
 
   /** The chain search recorded with a certificate rebuilt from facts (TrustStore consults it). */

@@ -16,6 +16,13 @@ import { type Managed, reconcile } from "../reconcile/reconcile.js";
 import { matchTargets, normalizeTargets } from "../reconcile/targets.js";
 import type { WatchedCa } from "../report/build.js";
 import type { CoverageJudge } from "../report/ports.js";
+import {
+  type AnalysisOptions,
+  type AnalysisStats,
+  analysisSettings,
+  observedValues,
+  preAnalyse,
+} from "./analysis-pool.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
@@ -45,6 +52,8 @@ export interface PlanOptions extends BackendOptions {
    * and reconciled; the plan is then restricted and records the targets. Absent or empty: all.
    */
   readonly targets?: readonly string[];
+  /** Worker threads for the cold analysis (analysis-pool.ts); default from the environment. */
+  readonly analysis?: AnalysisOptions;
 }
 
 export interface PlanResult {
@@ -57,6 +66,8 @@ export interface PlanResult {
   readonly cache: CacheStats | undefined;
   /** How each side was read: whole, or only its changes since the last plan. */
   readonly read: ReadSummary;
+  /** What the pre-analysis in worker threads did. */
+  readonly analysis: AnalysisStats;
 }
 
 export interface PlanObservation {
@@ -77,6 +88,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   const cache = new CertCache(store);
   const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now, material);
   const settings = await reconcileSettings(loaded);
+  const analysis = analysisSettings(opts.analysis, opts.env);
   const git = await gitContext(loaded.baseDir, planInputsOf(loaded));
 
   const backends = await openBackends(loaded, opts);
@@ -87,6 +99,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   let read: ReadSummary;
   let nextState: ReadState | undefined;
   const stateKey = opts.cache?.readState ? readStateKey(loaded) : undefined;
+  let analysed: AnalysisStats;
   const trustSetting = loaded.config.tenant.smimeConfig?.issuingCA ?? "ignore";
   try {
     // Read only when the config asks: Get-SmimeConfig needs an Exchange role some tenants withhold.
@@ -114,6 +127,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
       directory: (r) => (directory as NonNullable<typeof directory>).fingerprint(r),
       exchange: (r) => tenant.fingerprint(r),
     };
+    analysed = await preAnalyse(observedValues(observed, settings), cache, material, analysis, opts.analysis);
     result = reconcile(observed, settings, policyPort(policy, now, cache), fingerprints);
     const smimeConfig = await collection;
     if (smimeConfig !== undefined && trustSetting !== "ignore")
@@ -168,6 +182,7 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     },
     cache: store?.stats(cache),
     read,
+    analysis: analysed,
   };
 }
 

@@ -146,6 +146,10 @@ export class VerdictStore implements FactSource {
     return this.#file;
   }
 
+  has(valueSha256: string): boolean {
+    return this.#entries.has(valueSha256);
+  }
+
   lookup(valueSha256: string): ValueFacts | undefined {
     const text = this.#entries.get(valueSha256);
     if (text === undefined) return undefined;

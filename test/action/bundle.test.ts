@@ -2,9 +2,10 @@
 // (deterministically: no timestamps, no absolute paths) and compared byte for byte. When this
 // fails, run `npm run build:action` and commit dist-action/index.mjs.
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { buildAction } from "../../scripts/build-action.js";
+import { buildAction, WORKER_FILES } from "../../scripts/build-action.js";
 import { removeTempDirs, tempDir } from "../gitops/helpers.js";
 
 afterAll(removeTempDirs);
@@ -19,6 +20,18 @@ describe("the action bundle", () => {
     const committed = read("dist-action/index.mjs");
     expect(built.length).toBe(committed.length);
     expect(built === committed).toBe(true);
+    // The analysis pool's worker files beside it (src/engine/analysis-pool.ts).
+    for (const name of Object.values(WORKER_FILES)) {
+      expect(readFileSync(join(dir, name), "utf8") === read(`dist-action/${name}`), name).toBe(true);
+    }
+  });
+
+  it("starts the analysis pool's threads on the worker files beside it", () => {
+    const bundle = read("dist-action/index.mjs");
+    expect(bundle).toContain(`"./${WORKER_FILES.analysis}"`);
+    expect(bundle).toContain(`new URL("./${WORKER_FILES.piscina}",__smimesyncBundleUrl)`);
+    // piscina's own path (its dist/ folder, by __dirname) is not left in for an ESM bundle.
+    expect(bundle).not.toMatch(/__dirname/);
   });
 
   it("holds no path of the machine it was built on", () => {

@@ -39,15 +39,17 @@ export async function planWithProgress(
   const p = progress(o, { env: ctx.env });
   let result: PlanResult;
   try {
+    const note = (line: string) => o.err(o.color.yellow(line));
     result = await computePlan(loaded, {
       env: ctx.env,
+      analysis: { note },
       ...backendsWithNotices(ctx, o),
       ...(now ? { now } : {}),
       ...(cacheDir
         ? {
             cache: {
               dir: cacheDir,
-              note: (line: string) => o.err(o.color.yellow(line)),
+              note,
               readState: choices.cache?.fullRead ? "refresh" : (choices.readState ?? "incremental"),
             },
           }
