@@ -3,7 +3,7 @@
 // names the plan's content, independent of when it was computed.
 
 import { sha256Hex } from "../model/digest.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalSha256Hex } from "./canonical-json.js";
 import type { ChangeAction, ChangeAttribute, Plan } from "./types.js";
 
 /** Hex digits kept of the SHA-256: 64 bits, ample for the ~10^5 changes of one plan. */
@@ -39,7 +39,7 @@ export function planId(
     integrity: _integrity,
     ...content
   } = plan as Record<string, unknown>;
-  return sha256Hex(canonicalJson(content)).slice(0, PLAN_ID_LENGTH);
+  return canonicalSha256Hex(content).slice(0, PLAN_ID_LENGTH);
 }
 
 export { sha256Hex };

@@ -2,9 +2,8 @@ import { SmimesyncError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import { readBoundedFile } from "../files/bounded-read.js";
 import { version as toolVersion } from "../version.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalSha256Hex } from "./canonical-json.js";
 import { planConsistencyProblems } from "./consistency.js";
-import { sha256Hex } from "./ids.js";
 import { jsonErrorOffset, lineCol } from "./json-location.js";
 import { planSchemaProblems } from "./schema.js";
 import { PLAN_FORMAT_VERSION, type Plan, type PlanDocument, type PlanIntegrity } from "./types.js";
@@ -16,7 +15,7 @@ const MODIFIED = "the plan file was modified after it was written";
 
 /** The integrity member for `plan` (whatever `integrity` it may already carry is ignored). */
 export function planIntegrity(plan: Plan): PlanIntegrity {
-  return { algorithm: "sha256", hash: sha256Hex(canonicalJson(withoutIntegrity(plan))) };
+  return { algorithm: "sha256", hash: canonicalSha256Hex(withoutIntegrity(plan)) };
 }
 
 /**
@@ -96,7 +95,7 @@ export function parsePlan(text: string, file: string): Plan {
 
   const integrity = (data as { integrity?: unknown }).integrity;
   if (isIntegrityShaped(integrity)) {
-    const actual = sha256Hex(canonicalJson(withoutIntegrity(data as Record<string, unknown>)));
+    const actual = canonicalSha256Hex(withoutIntegrity(data as Record<string, unknown>));
     if (actual !== integrity.hash.toLowerCase()) {
       throw new SmimesyncError("PLAN_INVALID", `${file}: ${MODIFIED}`, {
         hint: "Plan files must not be edited. Run `smimesync plan --out plan.json` again and review the new plan.",

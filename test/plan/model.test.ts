@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { assemblePlan } from "../../src/plan/assemble.js";
-import { canonicalJson } from "../../src/plan/canonical-json.js";
+import { canonicalJson, canonicalSha256Hex } from "../../src/plan/canonical-json.js";
 import { changeId, planId } from "../../src/plan/ids.js";
 import { computeSummary, summaryLine } from "../../src/plan/summary.js";
 import { adUserAddress, fakeCertificate, PlanBuilder } from "../fixtures/plan-builder.js";
@@ -36,6 +36,18 @@ describe("canonicalJson", () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/\$\.a is NaN/);
     expect(() => canonicalJson({ d: new Date(0) })).toThrow(/not a plain object/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
+  });
+
+  it("hashes as its text does, streamed in pieces past 64 KiB, non-ASCII included", () => {
+    const big = {
+      values: Array.from({ length: 3_000 }, (_, i) => ({ i, s: `é€😀 ${"x".repeat(i % 97)}`, n: [i, null] })),
+      z: undefined,
+    };
+    const text = canonicalJson(big);
+    expect(text.length).toBeGreaterThan(200_000);
+    expect(canonicalSha256Hex(big)).toBe(createHash("sha256").update(text, "utf8").digest("hex"));
+    expect(canonicalSha256Hex({ a: [] })).toBe(createHash("sha256").update('{"a":[]}').digest("hex"));
+    expect(() => canonicalSha256Hex({ a: Number.NaN })).toThrow(/\$\.a is NaN/);
   });
 });
 
