@@ -1,7 +1,7 @@
 // Incremental plans against a real Samba AD DC and the tenant emulator: after random changes on
 // both sides, a plan that reads only what changed since the last one (the read state in the
 // cache directory) equals a plan that reads both sides whole. Seeded, several rounds in a row.
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Change, type Client } from "ldapts";
@@ -12,7 +12,7 @@ import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
 import { daysFromNow, makeUser, pem, testPki } from "../fixtures/pki.js";
 import { prng } from "../helpers/prng.js";
-import { backendsYaml, stackCli } from "./stack.js";
+import { backendsYaml, stackCli, syncSource } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const mail = (name: string) => `${name}.${suffix}@smimesync.test`;
@@ -186,14 +186,7 @@ beforeAll(async () => {
   elsewhere = await createOu(ad, sambaFacts().baseDn, `incremental-out-${suffix}`);
   const random = prng(SEED);
   for (let i = 0; i < 12; i++) await newPerson(random);
-  const f = sambaFacts();
-  source = {
-    url: f.ldapsUrl,
-    bindDn: f.adminUpn,
-    password: f.password,
-    caPem: await readFile(f.caFile, "utf8"),
-    baseDn: ou,
-  };
+  source = syncSource(ou);
   emu = await startEmulator();
   for (let i = 0; i < 4; i++) emu.state.addUser({ userPrincipalName: mail(`c${counter++}`) });
   await runSyncCycle(source, emu.state);

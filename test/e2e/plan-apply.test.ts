@@ -21,7 +21,7 @@ import { type LdapSource, runSyncCycle } from "../emulator/sync-simulator.js";
 import { daysFromNow, makeUser, NOW, pem, testPki } from "../fixtures/pki.js";
 import { forgedPlans } from "../fixtures/plan-builder.js";
 import { runCli } from "../helpers/cli.js";
-import { backendsYaml, stackCli, stackEnv } from "./stack.js";
+import { backendsYaml, stackCli, stackEnv, syncSource } from "./stack.js";
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const mail = (name: string) => `${name}.${suffix}@smimesync.test`;
@@ -141,14 +141,7 @@ beforeAll(async () => {
       userCertificate: values,
     });
   }
-  const f = sambaFacts();
-  source = {
-    url: f.ldapsUrl,
-    bindDn: f.adminUpn,
-    password: f.password,
-    caPem: await readFile(f.caFile, "utf8"),
-    baseDn: ou,
-  };
+  source = syncSource(ou);
   emu = await startEmulator();
   emu.state.addUser({ userPrincipalName: mail("frank") }); // a cloud-only mailbox
   await runSyncCycle(source, emu.state);

@@ -1,7 +1,9 @@
 // The pieces every end-to-end test of the `ad` project shares: the config sections that point at
 // this run's Samba DC and tenant emulator, and the CLI run in-process against them.
+import { readFileSync } from "node:fs";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../ad/env.js";
 import type { Emulator } from "../emulator/server.js";
+import type { LdapSource } from "../emulator/sync-simulator.js";
 import { NOW } from "../fixtures/pki.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
 import { SECRET_ENV } from "../tenant/helpers.js";
@@ -54,4 +56,16 @@ export function stackCli(dir: () => string, emu: () => Emulator): (args: string[
       env: stackEnv(emu()),
       seams: { now: NOW, backends: { tenant: { transport: { fetch: emu().fetch } } } },
     });
+}
+
+/** What the Entra Connect simulator reads: this run's DC over LDAPS, from `baseDn` down. */
+export function syncSource(baseDn: string): LdapSource {
+  const f = sambaFacts();
+  return {
+    url: f.ldapsUrl,
+    bindDn: f.adminUpn,
+    password: f.password,
+    caPem: readFileSync(f.caFile, "utf8"),
+    baseDn,
+  };
 }

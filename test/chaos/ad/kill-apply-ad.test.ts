@@ -16,7 +16,7 @@ import type { Plan } from "../../../src/plan/types.js";
 import { serializeSnapshot } from "../../../src/tenant/snapshot/snapshot-format.js";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../../ad/env.js";
 import { adminClient, createUsers, testOu } from "../../ad/seed.js";
-import { directoryYaml } from "../../e2e/stack.js";
+import { directoryYaml, syncSource } from "../../e2e/stack.js";
 import { EmulatorState } from "../../emulator/state.js";
 import { type AdUser, type LdapSource, readAdUsers, runSyncCycle } from "../../emulator/sync-simulator.js";
 import { runCli } from "../../helpers/cli.js";
@@ -100,13 +100,7 @@ beforeAll(async () => {
       };
     }),
   );
-  source = {
-    url: f.ldapsUrl,
-    bindDn: f.adminUpn,
-    password: f.password,
-    caPem: await readFile(f.caFile, "utf8"),
-    baseDn: ou,
-  };
+  source = syncSource(ou);
   const tenant = new EmulatorState("6a5e2c1d-0000-4000-8000-00000000c4a0", "corpexample.onmicrosoft.com");
   await runSyncCycle(source, tenant);
 

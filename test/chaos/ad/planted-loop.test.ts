@@ -2,7 +2,7 @@
 // so one of them plants a PKCS#7 of 20 CA certificates that cross-sign each other in loops. `plan`
 // must still finish (the test's timeout, no wall-clock assert), give that value the verdict
 // chain-too-complex, and plan the other users as usual.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "ldapts";
@@ -11,7 +11,7 @@ import type { Plan } from "../../../src/plan/types.js";
 import { serializeSnapshot } from "../../../src/tenant/snapshot/snapshot-format.js";
 import { SAMBA_PASSWORD_ENV, sambaFacts } from "../../ad/env.js";
 import { adminClient, createUser, testOu } from "../../ad/seed.js";
-import { directoryYaml } from "../../e2e/stack.js";
+import { directoryYaml, syncSource } from "../../e2e/stack.js";
 import { EmulatorState } from "../../emulator/state.js";
 import { runSyncCycle } from "../../emulator/sync-simulator.js";
 import { loopPkcs7 } from "../../fixtures/loop-pkcs7.js";
@@ -25,7 +25,6 @@ let dir: string;
 let loopBytes: number;
 
 beforeAll(async () => {
-  const f = sambaFacts();
   const pki = await testPki();
   ad = await adminClient();
   const ou = await testOu(ad, "chaos-planted");
@@ -45,16 +44,7 @@ beforeAll(async () => {
     userCertificate: [good.der],
   });
   const tenant = new EmulatorState("6a5e2c1d-0000-4000-8000-00000000c4a1", "smimesync.onmicrosoft.com");
-  await runSyncCycle(
-    {
-      url: f.ldapsUrl,
-      bindDn: f.adminUpn,
-      password: f.password,
-      caPem: await readFile(f.caFile, "utf8"),
-      baseDn: ou,
-    },
-    tenant,
-  );
+  await runSyncCycle(syncSource(ou), tenant);
   dir = await mkdtemp(join(tmpdir(), "smimesync-planted-"));
   await mkdir(join(dir, "pki"));
   await writeFile(join(dir, "pki/root.pem"), pem("CERTIFICATE", pki.root.der));
