@@ -101,7 +101,8 @@ export async function readObserved(
         }
         why = "no object left in scope";
       } else why = changes.reason;
-    } else if (previous) why = "no cursor from the last plan";
+    }
+    // No cursor kept: a backend without change tracking (LDIF), not worth a line every plan.
     const cursor = tracking ? await dir.changeCursor() : undefined;
     const list = await drain(dir.readRecipients(s, t), "directory");
     return { list, cursor, read: { how: "whole", why } };
@@ -140,7 +141,7 @@ export async function readObserved(
         return { list, cursor: changes.cursor, read: { how: "changes", changed: changes.upserts.length } };
       }
       why = changes.reason;
-    } else if (previous) why = "no cursor from the last plan";
+    }
     const cursor = tracking ? await tenant.recipientCursor() : undefined;
     return { list: await drain(tenant.readRecipients(), "exchange"), cursor, read: whole(why) };
   };
