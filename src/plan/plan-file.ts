@@ -23,21 +23,59 @@ export function planIntegrity(plan: Plan): PlanIntegrity {
  * Error (a bug, not the admin's problem) when the plan would not pass loadPlan.
  */
 export function serializePlan(plan: Plan): string {
+  return [...planFileChunks(plan)].join("");
+}
+
+/**
+ * serializePlan's text in pieces of about 64 KiB, for writing: byte for byte what
+ * `JSON.stringify(document, null, 2)` gives, without ever holding the whole plan as one string
+ * (tens of MiB at 100,000 users). Checks the plan first, as serializePlan does.
+ */
+export function* planFileChunks(plan: Plan): Generator<string> {
   const content = withoutIntegrity(plan);
   const document: PlanDocument = { ...content, integrity: planIntegrity(content) };
   const problems = [...planSchemaProblems(document), ...planConsistencyProblems(content)];
   if (problems.length > 0) {
     throw new Error(`refusing to write an invalid plan:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
-  return `${JSON.stringify(document, null, 2)}\n`;
+  // The top level by hand, each member and each element of a list by JSON.stringify, re-indented.
+  const members = Object.entries(document).filter(([, v]) => v !== undefined);
+  let out = "{\n";
+  for (const [i, [key, value]] of members.entries()) {
+    out += `  ${JSON.stringify(key)}: `;
+    if (Array.isArray(value) && value.length > 0) {
+      out += "[\n";
+      for (const [j, element] of value.entries()) {
+        out += `    ${(JSON.stringify(element, null, 2) ?? "null").replaceAll("\n", "\n    ")}`;
+        out += j < value.length - 1 ? ",\n" : "\n";
+        if (out.length >= CHUNK) {
+          yield out;
+          out = "";
+        }
+      }
+      out += "  ]";
+    } else {
+      out += JSON.stringify(value, null, 2).replaceAll("\n", "\n  ");
+    }
+    out += i < members.length - 1 ? ",\n" : "\n";
+  }
+  yield `${out}}\n`;
 }
+
+const CHUNK = 64 * 1024;
 
 /**
  * Writes the plan file atomically: a temporary file in the same directory (so rename stays on one
  * file system), flushed, then renamed over `path`. A reader never sees half a plan.
  */
 export async function savePlan(path: string, plan: Plan): Promise<void> {
-  const text = serializePlan(plan);
+  // Checked before the file is touched: an invalid plan throws here, as serializePlan does.
+  const chunks = planFileChunks(plan);
+  const first = chunks.next();
+  const text = (function* () {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  })();
   try {
     await writeFileAtomic(path, text, { mode: PLAN_FILE_MODE });
   } catch (e) {
