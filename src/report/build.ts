@@ -18,7 +18,6 @@ import {
 
 export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;
-export { DEFAULT_WEEKS, MAX_WEEKS } from "./options.js";
 
 /** A CA certificate the report watches, and where it is configured. */
 export interface WatchedCa {

@@ -19,6 +19,7 @@ import { compileSchema } from "../../src/schemas/compile.js";
 import type { SnapshotDocument } from "../../src/tenant/snapshot/snapshot-format.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type AdUser, exportToTenant } from "../emulator/sync-simulator.js";
+import { makeRepo } from "../gitops/helpers.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
 import { pointDemoAtEmulator, SECRET_ENV } from "../tenant/helpers.js";
 
@@ -49,12 +50,7 @@ async function setUp(emulated: boolean): Promise<void> {
     emu = await startEmulator({ seed });
     await pointDemoAtEmulator(dir, emu);
   }
-  git("init", "--quiet", "--initial-branch=main");
-  git("config", "user.name", "Test Admin");
-  git("config", "user.email", "admin@corp.example.com");
-  git("config", "commit.gpgsign", "false");
-  git("add", "--all");
-  git("commit", "--quiet", "-m", "demo");
+  await (await makeRepo({ dir })).commit("demo");
 }
 
 /** A clock whose sleeps pass at once; `onSleep` runs during the n-th one (1-based). */

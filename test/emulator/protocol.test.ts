@@ -1,5 +1,6 @@
 // The emulator answers in the real services' shapes (checked with plain HTTP, no production code).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invokeCommand } from "../tenant/helpers.js";
 import { type Emulator, startEmulator } from "./server.js";
 
 let emu: Emulator;
@@ -25,16 +26,7 @@ const graph = (
   });
 
 const exo = (cmdlet: string, parameters: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
-      "Content-Type": "application/json",
-      "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
-      ...headers,
-    },
-    body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
-  });
+  invokeCommand(emu, cmdlet, parameters, headers);
 
 describe("Graph", () => {
   it("401 without a token: InvalidAuthenticationToken with innerError and WWW-Authenticate", async () => {

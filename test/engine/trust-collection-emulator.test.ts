@@ -21,6 +21,7 @@ import type { Policy } from "../../src/policy/index.js";
 import type { SnapshotDocument } from "../../src/tenant/snapshot/snapshot-format.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { makeRoot, makeUser, testPki } from "../fixtures/pki.js";
+import { makeRepo } from "../gitops/helpers.js";
 import { runCli } from "../helpers/cli.js";
 import { openAgainst, pointDemoAtEmulator, SECRET_ENV } from "../tenant/helpers.js";
 
@@ -211,12 +212,7 @@ describe("the audit record of a trust-collection apply", () => {
         encoding: "utf8",
         env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" },
       });
-    git("init", "--quiet", "--initial-branch=main");
-    git("config", "user.name", "Test Admin");
-    git("config", "user.email", "admin@corp.example.com");
-    git("config", "commit.gpgsign", "false");
-    git("add", "--all");
-    git("commit", "--quiet", "-m", "demo");
+    await (await makeRepo({ dir })).commit("demo");
     const apply = await run(["apply", "--auto-approve"]);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     const file = git("show", "--name-only", "--format=", "HEAD").trim();

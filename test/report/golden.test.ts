@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
-import { type ReportFormat, renderReport } from "../../src/report/render/index.js";
+import type { ReportFormat } from "../../src/report/options.js";
+import { renderReport } from "../../src/report/render/index.js";
 import type { Report } from "../../src/report/types.js";
 import { compileSchema } from "../../src/schemas/compile.js";
 import { fixtureReport } from "./fixture-report.js";

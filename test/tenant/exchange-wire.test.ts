@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Tenant } from "../../src/tenant/types.js";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/server.js";
-import { certFor, collect, openAgainst, recordingClock } from "./helpers.js";
+import { certFor, collect, invokeCommand, openAgainst, recordingClock } from "./helpers.js";
 
 let emu: Emulator;
 afterEach(() => emu.close());
@@ -76,19 +76,9 @@ describe("value-level edits", () => {
 
   it("the emulator refuses a value both added and removed, and more than 15 values after the edit", async () => {
     const { stored, a, ref } = await cloudOnlyMailbox();
-    const token = emu.authority.issue(emu.app.clientId, "exchange");
     const set = (UserCertificate: unknown) =>
-      emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${token}`,
-          "Content-Type": "application/json",
-          "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
-        },
-        body: JSON.stringify({
-          CmdletInput: { CmdletName: "Set-Mailbox", Parameters: { Identity: ref.identity, UserCertificate } },
-        }),
-      });
+      invokeCommand(emu, "Set-Mailbox", { Identity: ref.identity, UserCertificate });
+
     const b64 = Buffer.from(a).toString("base64");
     const both = await set({ "@odata.type": "#Exchange.GenericHashTable", add: [b64], remove: [b64] });
     expect(both.status).toBe(400);

@@ -6,7 +6,7 @@ import { emptyValues } from "../../src/model/attributes.js";
 import { fingerprintOf } from "../../src/model/fingerprint.js";
 import type { ExchangeRecipientRef, Tenant } from "../../src/tenant/types.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
-import { certFor, collect, openAgainst } from "./helpers.js";
+import { certFor, collect, invokeCommand, openAgainst } from "./helpers.js";
 
 let emu: Emulator;
 let tenant: Tenant;
@@ -150,22 +150,9 @@ describe("with mailboxes, mail users and contacts", () => {
     expect(!result.ok && result.message).toMatch(/16 values exceed the limit of 15/);
     expect(emu.requests.some((r) => r.cmdlet === "Set-Mailbox")).toBe(false);
 
-    const raw = await emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
-        "Content-Type": "application/json",
-        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
-      },
-      body: JSON.stringify({
-        CmdletInput: {
-          CmdletName: "Set-Mailbox",
-          Parameters: {
-            Identity: ref.identity,
-            UserCertificate: values.map((v) => Buffer.from(v).toString("base64")),
-          },
-        },
-      }),
+    const raw = await invokeCommand(emu, "Set-Mailbox", {
+      Identity: ref.identity,
+      UserCertificate: values.map((v) => Buffer.from(v).toString("base64")),
     });
     expect(raw.status).toBe(400);
     expect(JSON.stringify(await raw.json())).toMatch(/at most 15 values/);

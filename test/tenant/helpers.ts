@@ -79,3 +79,25 @@ ${o.extra ?? ""}`;
   if (!snapshot.test(yaml)) throw new Error(`${path} has no tenant snapshot block to replace`);
   await writeFile(path, yaml.replace(snapshot, tenant));
 }
+
+/**
+ * One raw InvokeCommand call to the emulator, as a real app-only client sends it (bearer token,
+ * the system-mailbox anchor): for tests of the wire itself, bypassing the production client.
+ */
+export function invokeCommand(
+  emu: Emulator,
+  cmdlet: string,
+  parameters: Readonly<Record<string, unknown>>,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Response> {
+  return emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
+      "Content-Type": "application/json",
+      "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
+      ...headers,
+    },
+    body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
+  });
+}

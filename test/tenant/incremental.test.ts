@@ -20,7 +20,7 @@ import { type Emulator, startEmulator } from "../emulator/server.js";
 import type { EmulatorState, EmuRecipient } from "../emulator/state.js";
 import { exportToTenant } from "../emulator/sync-simulator.js";
 import { prng } from "../helpers/prng.js";
-import { collect, openAgainst } from "./helpers.js";
+import { collect, invokeCommand, openAgainst } from "./helpers.js";
 
 const HOUR = 3600 * 1000;
 let emu: Emulator;
@@ -314,16 +314,7 @@ describe("Exchange recipients by WhenChanged", () => {
 });
 
 describe("the emulator's -Filter stays as strict as Exchange", () => {
-  const exo = (parameters: Record<string, unknown>) =>
-    emu.fetch(`${emu.urls.exchange}/adminapi/beta/${emu.tenantId}/InvokeCommand`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${emu.authority.issue(emu.app.clientId, "exchange")}`,
-        "Content-Type": "application/json",
-        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${emu.tenantId}`,
-      },
-      body: JSON.stringify({ CmdletInput: { CmdletName: "Get-Mailbox", Parameters: parameters } }),
-    });
+  const exo = (parameters: Record<string, unknown>) => invokeCommand(emu, "Get-Mailbox", parameters);
 
   it("refuses ISO dates, day-first or impossible dates, other properties, operators and clauses; filters the accepted forms", async () => {
     emu = await seedTenant({ exchange: 1000, graph: 999 });

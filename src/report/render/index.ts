@@ -7,8 +7,6 @@ import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderText } from "./text.js";
 
-export { REPORT_FORMATS, type ReportFormat } from "../options.js";
-
 /** The whole rendering, ending with a newline. Pure: the same report gives the same string. */
 export function renderReport(report: Report, format: ReportFormat, color: ChalkInstance): string {
   switch (format) {
