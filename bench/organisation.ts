@@ -4,6 +4,7 @@
 import "../src/certs/runtime.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { buildCertsOnlyPkcs7 } from "../src/certs/pkcs7.js";
 import { renderLdif } from "../src/demo/ldif-file.js";
 import type { AdUser, CloudMailbox, DemoOrganisation } from "../src/demo/organisation.js";
 import { mailOf, OU } from "../src/demo/organisation.js";
@@ -17,6 +18,12 @@ export interface OrganisationOptions {
    * snapshot), and the config takes `scope.cloudOnly`; absent: every user is in AD.
    */
   readonly cloudOnlyEvery?: number;
+  /**
+   * Generate the organisation as the config's policy leaves it after an apply: no expired or
+   * superseded certificate left, and userSMIMECertificate holding the certs-only PKCS#7 that
+   * `derive` builds. Its plans then change nothing: the steady state a daily run sees.
+   */
+  readonly converged?: boolean;
 }
 
 /** The organisation as data (the kill -9 loop on the Samba DC seeds its users from it). */
@@ -49,7 +56,13 @@ export async function organisation(
             : kind === 3
               ? []
               : [await issue(mailOf(alias), -(i % 300), 730)];
-    const values = { userCertificate: certs, userSMIMECertificate: [] };
+    // Converged: the policy pruned the expired (kind 0) and the superseded (kind 1) value and
+    // derived a PKCS#7 of what it kept; another address's certificate (kind 2) is only reported.
+    const kept = opts.converged && (kind === 0 || kind === 1) ? certs.slice(1) : certs;
+    const values = {
+      userCertificate: kept,
+      userSMIMECertificate: opts.converged && kind !== 2 ? kept.map((c) => buildCertsOnlyPkcs7([c])) : [],
+    };
     if (opts.cloudOnlyEvery !== undefined && i % opts.cloudOnlyEvery === opts.cloudOnlyEvery - 1) {
       cloudMailboxes.push({ alias, givenName: "User", sn: String(i), values, story: "" });
       continue;

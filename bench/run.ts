@@ -1,5 +1,7 @@
-// Scale benchmark: `npm run bench [-- SIZE... [--ldif]]` (default 1000; 20000 and 100000 are the
-// issue's sizes). For each size: the generator's organisation (bench/organisation.ts) is loaded into
+// Scale benchmark: `npm run bench [-- SIZE... [--ldif] [--converged]]` (default 1000; 20000 and
+// 100000 are the issue's sizes). --converged generates the organisation as the policy leaves it
+// after an apply, so that its plans change nothing: the steady state of a daily run, beside the
+// default first run, where nearly every user gets a publication. For each size: the generator's organisation (bench/organisation.ts) is loaded into
 // OpenLDAP slapd (bench/slapd.ts, plain LDAP on loopback with `allowInsecure`, made to look like
 // AD for change tracking: rootDSE highestCommittedUSN, dsServiceName, invocationId, uSNChanged)
 // and the tenant emulator (test/emulator) is seeded with its cloud side.
@@ -15,7 +17,7 @@
 //           the cold plan on the LDIF export + snapshot files (up to 20,000 users, or with --ldif)
 //   startup `node -e 0`, `smimesync --version`, `--help`, `validate` of examples/hybrid
 // A table and issue 14's targets (met / missed) are printed and written to
-// bench/results/<size>.json. Nothing asserts.
+// bench/results/<size>.json (<size>-converged.json). Nothing asserts.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -67,6 +69,8 @@ export type PlanMeasured = Measured & {
 
 export interface BenchRow {
   readonly users: number;
+  /** The organisation as the policy leaves it (--converged): its plans change next to nothing. */
+  readonly converged: boolean;
   readonly changes: number;
   /** Changes in each plan's file: cold, warm and LDIF-file plans agree; the 1% plans differ. */
   readonly changesByPlan: {
@@ -163,14 +167,19 @@ const since = (t: number) => (performance.now() - t) / 1000;
  * targets and the slowest plan (both files parsed whole): by default up to 20,000 users only, so
  * that a 100,000-user run stays within 30 minutes on a shared 2-core machine.
  */
-export async function benchSize(n: number, now = new Date(), withLdif = n <= 20_000): Promise<BenchRow> {
+export async function benchSize(
+  n: number,
+  now = new Date(),
+  withLdif = n <= 20_000,
+  converged = false,
+): Promise<BenchRow> {
   const started = performance.now();
   const step = (what: string) => console.log(`  [${since(started).toFixed(0)} s] ${n} users: ${what}`);
   const dir = await mkdtemp(join(tmpdir(), "smimesync-bench-"));
   let slapd: Slapd | undefined;
   try {
     let t = performance.now();
-    const { org, seconds: generateS } = await writeOrganisationData(dir, n, now);
+    const { org, seconds: generateS } = await writeOrganisationData(dir, n, now, { converged });
     const writeS = since(t) - generateS;
     step(`organisation generated in ${generateS.toFixed(1)} s, written in ${writeS.toFixed(1)} s`);
     const ldifFile = join(dir, "directory.ldif");
@@ -356,6 +365,7 @@ ${policyYaml()}`,
       };
       return {
         users: n,
+        converged,
         changes: files.cold.length,
         changesByPlan: {
           cold: files.cold.length,
@@ -432,7 +442,7 @@ export function tableOf(rows: readonly BenchRow[]): string {
     const f = r.floor;
     const p = r.plan;
     lines.push(
-      `| ${r.users.toLocaleString("en")} | ${r.distinctCertificates.toLocaleString("en")} | ${s(f.ldapsearch.wallS)} / ${s(f.ldapsearch.cpuS)} | ${s(f.tenantReplay.wallS)} | ${s(f.read.wallS)} | ${s(f.verify.wallS)} / ${s(f.verify.cpuS)} | ${s(f.coldWallS)} | ${s(p.cold.wallS)} / ${s(p.cold.cpuS)} | ${ratio(p.cold.wallS, f.coldWallS)} | ${s(p.warm.wallS)} / ${s(p.warm.cpuS)} | ${ratio(p.warm.wallS, f.read.wallS)} | ${s(p.incremental.wallS)} / ${s(p.incremental.cpuS)} | ${(100 * (p.incremental.wallS / p.cold.wallS)).toFixed(0)}% | ${p.ldifFile ? s(p.ldifFile.wallS) : "not run"} | ${p.cold.peakRssMiB.toFixed(0)} / ${p.warm.peakRssMiB.toFixed(0)} / ${p.incremental.peakRssMiB.toFixed(0)} / ${p.ldifFile ? p.ldifFile.peakRssMiB.toFixed(0) : "-"} MiB | ${[p.cold, p.warm, p.incremental].map((m) => m.surroundings.othersCpuS.toFixed(0)).join(" / ")} s |`,
+      `| ${r.users.toLocaleString("en")}${r.converged ? " (converged)" : ""} | ${r.distinctCertificates.toLocaleString("en")} | ${s(f.ldapsearch.wallS)} / ${s(f.ldapsearch.cpuS)} | ${s(f.tenantReplay.wallS)} | ${s(f.read.wallS)} | ${s(f.verify.wallS)} / ${s(f.verify.cpuS)} | ${s(f.coldWallS)} | ${s(p.cold.wallS)} / ${s(p.cold.cpuS)} | ${ratio(p.cold.wallS, f.coldWallS)} | ${s(p.warm.wallS)} / ${s(p.warm.cpuS)} | ${ratio(p.warm.wallS, f.read.wallS)} | ${s(p.incremental.wallS)} / ${s(p.incremental.cpuS)} | ${(100 * (p.incremental.wallS / p.cold.wallS)).toFixed(0)}% | ${p.ldifFile ? s(p.ldifFile.wallS) : "not run"} | ${p.cold.peakRssMiB.toFixed(0)} / ${p.warm.peakRssMiB.toFixed(0)} / ${p.incremental.peakRssMiB.toFixed(0)} / ${p.ldifFile ? p.ldifFile.peakRssMiB.toFixed(0) : "-"} MiB | ${[p.cold, p.warm, p.incremental].map((m) => m.surroundings.othersCpuS.toFixed(0)).join(" / ")} s |`,
     );
   }
   return lines.join("\n");
@@ -454,12 +464,15 @@ if (process.argv[1]?.endsWith("run.ts")) {
   const rows: BenchRow[] = [];
   const results = new URL("./results/", import.meta.url);
   await mkdir(results, { recursive: true });
+  // --converged: the steady state (bench/organisation.ts), saved apart from the first-run figures.
+  const converged = process.argv.includes("--converged");
+  const fileOf = (size: number) => `${size}${converged ? "-converged" : ""}.json`;
   for (const n of sizes.length > 0 ? sizes : [1000]) {
-    const row = await benchSize(n, new Date(), process.argv.includes("--ldif") || n <= 20_000);
+    const row = await benchSize(n, new Date(), process.argv.includes("--ldif") || n <= 20_000, converged);
     rows.push(row);
     // The 6x-of-20,000 target: this run's 20,000 row, else the one saved by an earlier run.
     const base = rows.find((r) => r.users === 20_000);
-    const savedFile = new URL("20000.json", results);
+    const savedFile = new URL(fileOf(20_000), results);
     const saved =
       n === 20_000 || base !== undefined || !existsSync(savedFile)
         ? undefined
@@ -470,12 +483,12 @@ if (process.argv[1]?.endsWith("run.ts")) {
       base
         ? { row: base, source: "this run" }
         : saved
-          ? { row: saved, source: `bench/results/20000.json of ${saved.date}` }
+          ? { row: saved, source: `bench/results/${fileOf(20_000)} of ${saved.date}` }
           : undefined,
     );
     const date = new Date().toISOString();
     await writeFile(
-      new URL(`${n}.json`, results),
+      new URL(fileOf(n), results),
       `${JSON.stringify({ date, machine, loadAverageAtEnd: loadavg()[0], ...row, startup, targets }, null, 2)}\n`,
     );
     console.log(tableOf([row]).split("\n")[2]);

@@ -198,23 +198,23 @@ function* chunks(key: string, state: ReadState): Generator<string> {
     hasContacts: state.adContacts !== undefined,
   };
   add(header);
-  const records: [Line[0], readonly unknown[]][] = [
-    ["d", (state.directory ?? []).map(encodeValuesOf)],
-    ["c", (state.adContacts ?? []).map(encodeValuesOf)],
-    ["u", state.cloudUsers],
-    ["x", state.exchange.map(encodeValuesOf)],
-  ];
-  for (const [kind, list] of records) {
-    for (const r of list) {
-      add([kind, r]);
-      if (buffer.length >= 1 << 20) {
-        yield buffer;
-        buffer = "";
-      }
+  for (const line of recordLines(state)) {
+    add(line);
+    if (buffer.length >= 1 << 20) {
+      yield buffer;
+      buffer = "";
     }
   }
   const trailer: Trailer = { end: true, lines, sha256: hash.digest("hex") };
   yield `${buffer}${JSON.stringify(trailer)}\n`;
+}
+
+/** The record lines, each encoded only as it is written: never a base64 copy of the whole directory. */
+function* recordLines(state: ReadState): Generator<Line> {
+  for (const r of state.directory ?? []) yield ["d", encodeValuesOf(r)];
+  for (const r of state.adContacts ?? []) yield ["c", encodeValuesOf(r)];
+  for (const r of state.cloudUsers) yield ["u", r];
+  for (const r of state.exchange) yield ["x", encodeValuesOf(r)];
 }
 
 async function pruneOld(dir: string, keep: string): Promise<void> {

@@ -53,26 +53,56 @@ export interface Managed {
   readonly published: AttributeValues | null;
 }
 
+/** The tenant side, read whole and indexed before the directory streams past (observed.ts). */
+export type TenantObserved = Pick<ObservedState, "cloudUsers" | "exchange">;
+
+/** The batch form: every AD object of `observed` through one Reconciler. */
 export function reconcile(
   observed: ObservedState,
   settings: ReconcileSettings,
   policy: PolicyPort,
   fingerprints: Fingerprinter,
 ): ReconcileResult {
-  const drift: DriftItem[] = [];
-  const warnings: PlanWarning[] = [];
-  const managed: Managed[] = [];
+  const r = new Reconciler(observed, settings, policy, fingerprints);
+  for (const ad of observed.directory ?? []) r.directory(ad);
+  return r.finish(observed.adContacts);
+}
 
-  const usersByAnchor = indexBy(observed.cloudUsers, (u) => u.onPremisesImmutableId ?? undefined);
-  const usersByUpn = indexBy(observed.cloudUsers, (u) => u.userPrincipalName.toLowerCase());
-  const usersById = indexBy(observed.cloudUsers, (u) => u.id);
-  const exchangeById = indexBy(observed.exchange, (r) => r.externalDirectoryObjectId);
+/**
+ * Reconcile as a stream: the tenant side is indexed once, then each AD object of the users' scope
+ * is joined and planned as it is read (`directory`), so the directory need never be held whole;
+ * `finish` adds the cloud-only recipients and the partner contacts. Same result as `reconcile`.
+ */
+export class Reconciler {
+  private readonly drift: DriftItem[] = [];
+  private readonly warnings: PlanWarning[] = [];
+  private readonly managed: Managed[] = [];
+  private readonly objects: PlanObject[] = [];
+  private readonly changes: ChangeInput[] = [];
+  private readonly wouldRemove: ChangeInput[] = [];
+  /** Every address a managed recipient answers to: a declaration reaching none is a typo. */
+  private readonly reachable = new Set<string>();
+  private readonly usersByAnchor: Map<string, CloudUser>;
+  private readonly usersByUpn: Map<string, CloudUser>;
+  private readonly exchangeById: Map<string, ExchangeRecipient>;
 
-  // AD users in scope: authority AD, mirror the Exchange recipient of the joined cloud user.
-  for (const ad of observed.directory ?? []) {
-    if (ad.kind !== "user") continue;
+  constructor(
+    private readonly tenant: TenantObserved,
+    private readonly settings: ReconcileSettings,
+    private readonly policy: PolicyPort,
+    private readonly fingerprints: Fingerprinter,
+  ) {
+    this.usersByAnchor = indexBy(tenant.cloudUsers, (u) => u.onPremisesImmutableId ?? undefined);
+    this.usersByUpn = indexBy(tenant.cloudUsers, (u) => u.userPrincipalName.toLowerCase());
+    this.exchangeById = indexBy(tenant.exchange, (r) => r.externalDirectoryObjectId);
+  }
+
+  /** An AD object in the users' scope (authority AD, mirrored by its joined cloud user's recipient). */
+  directory(ad: DirectoryRecipient): void {
+    if (ad.kind !== "user") return;
+    const { drift, warnings } = this;
     const address = directoryAddress(ad);
-    const cloud = joinCloudUser(ad, address, usersByAnchor, usersByUpn, drift);
+    const cloud = joinCloudUser(ad, address, this.usersByAnchor, this.usersByUpn, drift);
     if (cloud && cloud.onPremisesProvisioningErrors.length > 0) {
       const e = cloud.onPremisesProvisioningErrors[0];
       drift.push({
@@ -92,9 +122,9 @@ export function reconcile(
         message: `the Entra ID user ${cloud.userPrincipalName} is not synchronised from AD (onPremisesSyncEnabled ${String(cloud.onPremisesSyncEnabled)}); certificates written in AD will not reach Exchange Online`,
       });
     }
-    const mirror = cloud ? exchangeById.get(cloud.id) : undefined;
+    const mirror = cloud ? this.exchangeById.get(cloud.id) : undefined;
     if (mirror) drift.push(...mirrorDrift(address, ad.values, mirror.values));
-    managed.push({
+    this.plan({
       address,
       authority: "ad",
       kind: "user",
@@ -103,95 +133,103 @@ export function reconcile(
       userPrincipalName: ad.userPrincipalName,
       proxyAddresses: ad.proxyAddresses,
       current: ad.values,
-      fingerprint: fingerprints.directory(ad),
+      fingerprint: this.fingerprints.directory(ad),
       published: mirror?.values ?? null,
     });
   }
 
-  // Cloud-only mailboxes and mail users: authority Exchange Online.
-  if (settings.cloudOnly) {
-    for (const rec of observed.exchange) {
-      if (rec.kind === "MailContact" || rec.isDirSynced) continue;
-      const user = rec.externalDirectoryObjectId ? usersById.get(rec.externalDirectoryObjectId) : undefined;
-      if (user?.onPremisesSyncEnabled === true) continue;
-      if (user && !user.accountEnabled && !settings.includeDisabled) continue;
-      const subject = {
-        mail: rec.primarySmtpAddress,
-        userPrincipalName: user?.userPrincipalName,
-        sAMAccountName: undefined,
-      };
-      if (!passesPatterns(subject, settings.include, settings.exclude)) continue;
-      managed.push(exchangeManaged(rec, "user", user?.userPrincipalName, fingerprints));
+  /**
+   * The cloud-only recipients and the partner contacts, then the result. `adContacts`: the AD
+   * contacts read under the contacts OU (absent: none read; null: no directory).
+   */
+  finish(adContacts: ObservedState["adContacts"]): ReconcileResult {
+    const { tenant, settings, drift, warnings, fingerprints } = this;
+    // Cloud-only mailboxes and mail users: authority Exchange Online.
+    if (settings.cloudOnly) {
+      const usersById = indexBy(tenant.cloudUsers, (u) => u.id);
+      for (const rec of tenant.exchange) {
+        if (rec.kind === "MailContact" || rec.isDirSynced) continue;
+        const user = rec.externalDirectoryObjectId ? usersById.get(rec.externalDirectoryObjectId) : undefined;
+        if (user?.onPremisesSyncEnabled === true) continue;
+        if (user && !user.accountEnabled && !settings.includeDisabled) continue;
+        const subject = {
+          mail: rec.primarySmtpAddress,
+          userPrincipalName: user?.userPrincipalName,
+          sAMAccountName: undefined,
+        };
+        if (!passesPatterns(subject, settings.include, settings.exclude)) continue;
+        this.plan(exchangeManaged(rec, "user", user?.userPrincipalName, fingerprints));
+      }
     }
-  }
 
-  // Partner contacts declared in the repository.
-  const contactsByMail = new Map<string, ExchangeRecipient>();
-  for (const rec of observed.exchange) {
-    if (rec.kind !== "MailContact") continue;
-    for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)])
-      contactsByMail.set(a, rec);
-  }
-  // AD contacts by every address they answer to (mail and smtp proxy addresses).
-  const adContactsByMail = new Map<string, DirectoryRecipient>();
-  for (const c of observed.adContacts ?? []) {
-    for (const a of [...(c.mail ? [c.mail.toLowerCase()] : []), ...smtpAddresses(c.proxyAddresses)])
-      if (!adContactsByMail.has(a)) adContactsByMail.set(a, c);
-  }
-  for (const contact of settings.contacts) {
-    const mail = contact.mail.toLowerCase();
-    if (contact.authority === "ad") {
-      if (observed.adContacts === undefined || observed.adContacts === null) {
-        warnings.push({
-          code: "contact-authority-ad-no-directory",
-          address: `ad:contact/${mail}`,
-          message: `partner ${mail} has authority: ad, but no directory was read; configure one, or publish it as an Exchange contact (authority: exchange)`,
-        });
+    // Partner contacts declared in the repository.
+    const contactsByMail = new Map<string, ExchangeRecipient>();
+    for (const rec of tenant.exchange) {
+      if (rec.kind !== "MailContact") continue;
+      for (const a of [rec.primarySmtpAddress.toLowerCase(), ...smtpAddresses(rec.emailAddresses)])
+        contactsByMail.set(a, rec);
+    }
+    // AD contacts by every address they answer to (mail and smtp proxy addresses).
+    const adContactsByMail = new Map<string, DirectoryRecipient>();
+    for (const c of adContacts ?? []) {
+      for (const a of [...(c.mail ? [c.mail.toLowerCase()] : []), ...smtpAddresses(c.proxyAddresses)])
+        if (!adContactsByMail.has(a)) adContactsByMail.set(a, c);
+    }
+    for (const contact of settings.contacts) {
+      const mail = contact.mail.toLowerCase();
+      if (contact.authority === "ad") {
+        if (adContacts === undefined || adContacts === null) {
+          warnings.push({
+            code: "contact-authority-ad-no-directory",
+            address: `ad:contact/${mail}`,
+            message: `partner ${mail} has authority: ad, but no directory was read; configure one, or publish it as an Exchange contact (authority: exchange)`,
+          });
+          continue;
+        }
+        this.plan(
+          adContactManaged(contact, contact.parentDn, adContactsByMail, contactsByMail, drift, fingerprints),
+        );
         continue;
       }
-      managed.push(
-        adContactManaged(contact, contact.parentDn, adContactsByMail, contactsByMail, drift, fingerprints),
-      );
-      continue;
+      const existing = contactsByMail.get(mail);
+      if (existing) {
+        this.plan({
+          ...exchangeManaged(existing, "contact", undefined, fingerprints),
+          contactValues: contact.values,
+        });
+      } else {
+        this.plan(
+          newContact(
+            exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
+            "exchange",
+            { type: "exchange-new-contact", name: contact.name, externalEmailAddress: contact.mail },
+            contact,
+          ),
+        );
+      }
     }
-    const existing = contactsByMail.get(mail);
-    if (existing) {
-      managed.push({
-        ...exchangeManaged(existing, "contact", undefined, fingerprints),
-        contactValues: contact.values,
-      });
-    } else {
-      managed.push(
-        newContact(
-          exchangeAddress({ kind: "MailContact", primarySmtpAddress: mail }),
-          "exchange",
-          { type: "exchange-new-contact", name: contact.name, externalEmailAddress: contact.mail },
-          contact,
-        ),
-      );
+
+    // Declarations that reach nobody are worth a warning: usually a typo in the mail.
+    for (const mail of settings.declared.keys()) {
+      if (!this.reachable.has(mail)) {
+        warnings.push({
+          code: "declared-unmatched",
+          message: `repository certificates for ${mail} match no recipient in scope`,
+        });
+      }
     }
+    const { objects, changes, wouldRemove, managed } = this;
+    return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length, recipients: managed };
   }
 
-  // Declarations that reach nobody are worth a warning: usually a typo in the mail.
-  const reachable = new Set<string>();
-  for (const m of managed) for (const a of identityAddresses(m)) reachable.add(a);
-  for (const mail of settings.declared.keys()) {
-    if (!reachable.has(mail)) {
-      warnings.push({
-        code: "declared-unmatched",
-        message: `repository certificates for ${mail} match no recipient in scope`,
-      });
-    }
-  }
-
-  const objects: PlanObject[] = [];
-  const changes: ChangeInput[] = [];
-  const wouldRemove: ChangeInput[] = [];
-  for (const m of managed) {
-    const before = changes.length + wouldRemove.length;
-    planRecipient(m, settings, policy, changes, wouldRemove, warnings);
-    if (changes.length + wouldRemove.length > before) {
-      objects.push({
+  /** One recipient's changes, now: its plan object when it has any. */
+  private plan(m: Managed): void {
+    this.managed.push(m);
+    for (const a of identityAddresses(m)) this.reachable.add(a);
+    const before = this.changes.length + this.wouldRemove.length;
+    planRecipient(m, this.settings, this.policy, this.changes, this.wouldRemove, this.warnings);
+    if (this.changes.length + this.wouldRemove.length > before) {
+      this.objects.push({
         address: m.address,
         authority: m.authority,
         kind: m.kind,
@@ -202,7 +240,6 @@ export function reconcile(
       });
     }
   }
-  return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length, recipients: managed };
 }
 
 function planRecipient(
