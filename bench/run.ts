@@ -160,6 +160,9 @@ async function removeReadState(cacheDir: string): Promise<boolean> {
   return files.length > 0;
 }
 
+/** BENCH_NODE_FLAGS: node options for every plan (V8 heap tuning, say), space-separated. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
+
 const since = (t: number) => (performance.now() - t) / 1000;
 
 /**
@@ -253,7 +256,7 @@ ${policyYaml()}`,
           : [];
         const m = await measure(
           process.execPath,
-          [...profile, CLI, "plan", "-c", join(dir, config), "--out", join(dir, out), "--cache-dir", cache],
+          [...profile, ...NODE_FLAGS, CLI, "plan", "-c", join(dir, config), "--out", join(dir, out), "--cache-dir", cache],
           env,
           true,
         );
