@@ -256,7 +256,18 @@ ${policyYaml()}`,
           : [];
         const m = await measure(
           process.execPath,
-          [...profile, ...NODE_FLAGS, CLI, "plan", "-c", join(dir, config), "--out", join(dir, out), "--cache-dir", cache],
+          [
+            ...profile,
+            ...NODE_FLAGS,
+            CLI,
+            "plan",
+            "-c",
+            join(dir, config),
+            "--out",
+            join(dir, out),
+            "--cache-dir",
+            cache,
+          ],
           env,
           true,
         );
