@@ -260,10 +260,22 @@ function tooBig(bytes: Uint8Array): Judgement | undefined {
 }
 
 function certUnits(policy: Policy, mode: "certificate" | "derive", parsed: readonly Parsed[]): Unit[] {
+  // The same certificate often sits in two candidates (the DER and its PKCS#7): derived once.
+  const derived = new Map<string, Uint8Array>();
+  const derivedOnce = (v: CertVerdict, p: Parsed) => {
+    // With the chain, the PKCS#7 may depend on the CA certificates of the value it came from.
+    if (policy.publish.includeChain) return derive(policy, v.cert, p);
+    let bytes = derived.get(v.cert.sha256);
+    if (bytes === undefined) {
+      bytes = derive(policy, v.cert, p);
+      derived.set(v.cert.sha256, bytes);
+    }
+    return bytes;
+  };
   return parsed.flatMap((p) =>
     p.ee.map((v) => {
       let bytes = v.cert.der;
-      if (mode === "derive" && v.status !== "rejected") bytes = derive(policy, v.cert, p);
+      if (mode === "derive" && v.status !== "rejected") bytes = derivedOnce(v, p);
       const verdict: Judgement = v.status === "rejected" ? v : (tooBig(bytes) ?? v);
       return {
         ...unitBase([v.cert], p, equalBytes(bytes, p.candidate.bytes)),
