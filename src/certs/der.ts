@@ -168,13 +168,13 @@ export function encodeOid(oid: string): Uint8Array {
 }
 
 /** Lexicographic byte order, as DER requires for the elements of a SET OF. */
+/** Byte order, then length (a prefix first); native memcmp: values are compared on every plan. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
+  return Buffer.compare(asBuffer(a), asBuffer(b));
 }
+
+const asBuffer = (u: Uint8Array): Buffer =>
+  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && compareBytes(a, b) === 0;
