@@ -9,7 +9,8 @@
 // else the machine ran meanwhile (the emulator, slapd, other jobs):
 //   floor   the read floor: an `ldapsearch` paged dump of the same attributes alongside a raw
 //           replay of every tenant page `plan` fetched; plus the CPU part of the cold floor: every
-//           distinct certificate's signature verified over the cores (bench/verify-floor.mjs)
+//           distinct certificate's signature verified over the cores (bench/verify-floor.mjs);
+//           beside them, not a floor: plan's own read alone (bench/read-in-node.mjs)
 //   plan    `smimesync plan --out` over LDAP and the emulator: cold (empty cache dir), warm (the
 //           same cache dir, read state removed: a full read), after 1% of the users changed in
 //           slapd (the same cache dir: incremental when the engine keeps a read state), when it is
@@ -105,6 +106,8 @@ export interface BenchRow {
     readonly verify: Measured;
     /** read + verify: the cold floor. */
     readonly coldWallS: number;
+    /** Not a floor: `plan`'s own read of both sides and nothing else (bench/read-in-node.mjs). */
+    readonly nodeRead: Measured;
   };
   readonly plan: {
     readonly cold: PlanMeasured;
@@ -341,8 +344,14 @@ ${policyYaml()}`,
         [join(ROOT, "bench/verify-floor.mjs"), join(dir, "pki/issuing.pem"), join(dir, "certs.bin")],
         env,
       );
+      // Not a floor: what this client stack (ldapts, undici, JSON, the value decoding) pays to read.
+      const nodeRead = await measure(
+        process.execPath,
+        [join(ROOT, "bench/read-in-node.mjs"), join(dir, "ldap.yaml")],
+        env,
+      );
       step(
-        `floors: ldapsearch ${ldapFloor.wallS.toFixed(1)} s, tenant replay ${tenantReplay.wallS.toFixed(1)} s, both ${read.wallS.toFixed(1)} s, verify ${verify.wallS.toFixed(1)} s`,
+        `floors: ldapsearch ${ldapFloor.wallS.toFixed(1)} s, tenant replay ${tenantReplay.wallS.toFixed(1)} s, both ${read.wallS.toFixed(1)} s, verify ${verify.wallS.toFixed(1)} s; plan's own read alone ${nodeRead.wallS.toFixed(1)} s wall, ${nodeRead.cpuS.toFixed(1)} s CPU, ${nodeRead.peakRssMiB.toFixed(0)} MiB`,
       );
 
       // 1% of the users change as on a DC: certificates removed, uSNChanged above the old highest.
@@ -406,6 +415,7 @@ ${policyYaml()}`,
           read: { wallS: read.wallS },
           verify,
           coldWallS: read.wallS + verify.wallS,
+          nodeRead,
         },
         plan: { cold, warm, incremental, fullAfterChange, ldifFile: ldifFilePlan },
       };
