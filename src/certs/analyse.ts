@@ -4,7 +4,7 @@
 import { TrustStore } from "./chain.js";
 import { pathFacts, type ValueFacts, valueFacts } from "./facts.js";
 import { parseCertificateFile, parseCertificates } from "./parse.js";
-import type { CertSummary } from "./summary.js";
+import { type CertSummary, judgedCertificates } from "./summary.js";
 
 /** The policy material's certificate files, as bytes (CRLs play no part in the facts). */
 export interface AnalysisMaterial {
@@ -28,16 +28,10 @@ export class ValueAnalyser {
   /** The value's facts; undefined when they cannot be expressed as facts (PEM, CRLs inside). */
   analyse(bytes: Uint8Array): ValueFacts | undefined {
     const parse = parseCertificates(bytes);
-    if (parse.ok) for (const c of judged(parse.certs)) this.#trust.buildPath(c);
+    if (parse.ok) for (const c of judgedCertificates(parse.certs)) this.#trust.buildPath(c);
     return valueFacts(bytes, parse, (c) => {
       const r = this.#trust.searched(c.sha256);
       return r ? pathFacts(r) : null;
     });
   }
-}
-
-/** The certificates policy judges in a value (policy/evaluate.ts judgeValue): the end-entity ones, or a lone CA. */
-function judged(certs: readonly CertSummary[]): readonly CertSummary[] {
-  const ee = certs.filter((c) => !c.isCA);
-  return ee.length === 0 && certs.length === 1 ? certs : ee;
 }

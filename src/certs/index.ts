@@ -49,6 +49,7 @@ export {
 export {
   type CertParseResult,
   type CertSummary,
+  judgedCertificates,
   KEY_USAGES,
   type KeyUsageName,
   OID_EMAIL_PROTECTION,

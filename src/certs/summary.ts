@@ -68,6 +68,15 @@ export interface CertSummary {
   readonly der: Uint8Array;
 }
 
+/**
+ * The certificates of a value that policy judges: its end-entity ones, or a lone CA certificate
+ * (judged, and refused, as a user certificate). Empty: the value holds no user certificate.
+ */
+export function judgedCertificates(certs: readonly CertSummary[]): readonly CertSummary[] {
+  const ee = certs.filter((c) => !c.isCA);
+  return ee.length === 0 && certs.length === 1 ? certs : ee;
+}
+
 export type CertParseResult =
   | { readonly ok: true; readonly cert: CertSummary }
   | { readonly ok: false; readonly message: string };

@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { DirectoryCursor, DirectoryRecipient } from "../directory/types.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import type { AttributeValues, CertAttribute } from "../model/attributes.js";
+import { fromBase64, toBase64 } from "../model/base64.js";
 import { sha256Hex as sha256 } from "../model/digest.js";
 import { canonicalJson } from "../plan/canonical-json.js";
 import type { CloudUser, ExchangeCursor, ExchangeRecipient, RecipientKind } from "../tenant/types.js";
@@ -238,14 +239,11 @@ function encodeValuesOf<T extends { readonly values: AttributeValues }>(
   return {
     ...r,
     values: {
-      userCertificate: r.values.userCertificate.map(b64),
-      userSMIMECertificate: r.values.userSMIMECertificate.map(b64),
+      userCertificate: r.values.userCertificate.map(toBase64),
+      userSMIMECertificate: r.values.userSMIMECertificate.map(toBase64),
     },
   };
 }
-
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
-const b64 = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
 
 // Decoding: every field checked, so a hand-edited or foreign file is refused, never half-trusted.
 
@@ -326,8 +324,8 @@ function decodeValues(v: unknown): AttributeValues | undefined {
   const { userCertificate, userSMIMECertificate } = v;
   if (!strings(userCertificate) || !strings(userSMIMECertificate)) return undefined;
   return {
-    userCertificate: userCertificate.map(unb64),
-    userSMIMECertificate: userSMIMECertificate.map(unb64),
+    userCertificate: userCertificate.map(fromBase64),
+    userSMIMECertificate: userSMIMECertificate.map(fromBase64),
   };
 }
 

@@ -66,21 +66,17 @@ function write(value: unknown, path: string, out: Out): void {
     return;
   }
   switch (typeof value) {
-    case "boolean": {
+    case "boolean":
       out.push(value ? "true" : "false");
       return;
-    }
     case "number":
       if (!Number.isFinite(value))
         throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot hold`);
-      {
-        out.push(JSON.stringify(value));
-        return;
-      }
-    case "string": {
       out.push(JSON.stringify(value));
       return;
-    }
+    case "string":
+      out.push(JSON.stringify(value));
+      return;
     case "object": {
       if (Array.isArray(value)) {
         out.push("[");

@@ -14,6 +14,7 @@ import {
   buildCertsOnlyPkcs7,
   type CertCache,
   type CertSummary,
+  judgedCertificates,
   type ParseResult,
   sha256Hex,
   type ValueForm,
@@ -190,14 +191,11 @@ function judgeValue(
       },
     };
   }
-  let ee = parse.certs.filter((c) => !c.isCA);
+  const ee = judgedCertificates(parse.certs);
   if (ee.length === 0) {
-    if (parse.certs.length !== 1) {
-      const message =
-        parse.certs.length === 0 ? "holds no certificate" : "holds only CA certificates, no user certificate";
-      return { ...base, refusal: { reason: "malformed", message } };
-    }
-    ee = [...parse.certs]; // a lone CA certificate is judged (and refused) as a user certificate
+    const message =
+      parse.certs.length === 0 ? "holds no certificate" : "holds only CA certificates, no user certificate";
+    return { ...base, refusal: { reason: "malformed", message } };
   }
   // One budget of signature checks for the whole value, however many certificates it holds.
   const budget = { remaining: CHAIN_LIMITS.maxSignatureChecksPerValue };

@@ -3,6 +3,7 @@
 
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { SmimesyncError } from "../../errors.js";
+import { fromBase64, toBase64 } from "../../model/base64.js";
 import validateSnapshot from "../../schemas/generated/snapshot.js";
 import type { CloudUser, ExchangeRecipient, RecipientKind } from "../types.js";
 
@@ -142,10 +143,4 @@ export function recipientToSnapshot(r: ExchangeRecipient, name: string | undefin
 }
 
 // The snapshot is smimesync's own format: plain base64, independent of how Exchange encodes.
-export function toBase64(v: Uint8Array): string {
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
-}
-
-export function fromBase64(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, "base64"));
-}
+export { fromBase64, toBase64 };
