@@ -17,7 +17,7 @@ import { type LoadedConfig, loadConfig } from "../src/config/load.js";
 import { executeApply } from "../src/engine/apply-run.js";
 import { openBackends } from "../src/engine/backends.js";
 import { computePlan } from "../src/engine/plan-run.js";
-import { readObserved } from "../src/engine/read.js";
+import { readObserved, readWhole } from "../src/engine/read.js";
 import { directoryScope } from "../src/engine/settings.js";
 import { loadPlan, savePlan } from "../src/plan/plan-file.js";
 import { renderMarkdown, renderText, splitMarkdown } from "../src/plan/render/index.js";
@@ -93,7 +93,7 @@ for (const n of SIZES) {
     const read = await timed(async () => {
       const backends = await openBackends(loaded, { env: {} });
       try {
-        return await readObserved(backends.directory, directoryScope(loaded), backends.tenant);
+        return await readWhole(readObserved(backends.directory, directoryScope(loaded), backends.tenant));
       } finally {
         await backends.close();
       }

@@ -7,7 +7,7 @@ import "../dist/certs/runtime.js";
 import { basename, dirname } from "node:path";
 import { loadConfig } from "../dist/config/load.js";
 import { openBackends } from "../dist/engine/backends.js";
-import { readObserved } from "../dist/engine/read.js";
+import { readObserved, readWhole } from "../dist/engine/read.js";
 import { directoryScope } from "../dist/engine/settings.js";
 
 const [config] = process.argv.slice(2);
@@ -15,7 +15,7 @@ if (!config) throw new Error("usage: node bench/read-in-node.mjs CONFIG");
 const loaded = await loadConfig(basename(config), dirname(config));
 const backends = await openBackends(loaded, { env: process.env });
 try {
-  const o = await readObserved(backends.directory, directoryScope(loaded), backends.tenant);
+  const o = await readWhole(readObserved(backends.directory, directoryScope(loaded), backends.tenant));
   console.log(
     `read ${o.directory?.length ?? 0} AD objects, ${o.cloudUsers.length} users, ${o.exchange.length} recipients`,
   );

@@ -1,15 +1,15 @@
-// Cold analysis over the cores: before reconcile, the values the certificate cache cannot answer
-// yet are parsed and their chains searched in a pool of worker threads (piscina), and the facts
-// they return (src/certs/facts.ts) seed the cache, so that reconcile judges from them as from the
-// verdict cache. Below a threshold the pool's start-up costs more than it saves: nothing is done
+// Cold analysis over the cores: as the directory streams in, the values the certificate cache
+// cannot answer yet are parsed and their chains searched in a pool of worker threads (piscina),
+// and the facts they return (src/certs/facts.ts) seed the cache, so that reconcile judges from
+// them as from the verdict cache. Below a threshold the pool's start-up costs more than it saves: nothing is done
 // and reconcile analyses in-thread. A batch that fails is left to the in-thread path.
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type CertCache, sha256Hex, type ValueFacts } from "../certs/index.js";
 import { SmimesyncError } from "../errors.js";
-import { CERT_ATTRIBUTES } from "../model/attributes.js";
+import { type AttributeValues, CERT_ATTRIBUTES } from "../model/attributes.js";
 import type { PolicyMaterial } from "../policy/index.js";
-import type { ObservedState, ReconcileSettings } from "../reconcile/observed.js";
+import type { ReconcileSettings } from "../reconcile/observed.js";
 
 /** One task: the values' bytes end to end in one transferred buffer, and where each ends. */
 export interface AnalysisBatch {
@@ -78,36 +78,161 @@ export function analysisSettings(
 }
 
 /**
- * Analyses in worker threads the distinct values of `values` the cache does not hold yet, when
- * there are more than the threshold, and seeds the cache with their facts. The pool is destroyed
- * before this returns, whatever happened.
+ * The cold analysis as the directory streams past (plan-run.ts): each page's values are handed to
+ * `add` as soon as they are read, and reconcile awaits the page's promise before judging it, so
+ * the workers analyse the pages ahead while the main thread reconciles the current one.
+ *
+ * The pool starts once more distinct values than the threshold wait for it; a page reconcile asks
+ * for before that (a small directory) is left to the in-thread path. `close` destroys the pool,
+ * whatever happened, and says what it did.
  */
-export async function preAnalyse(
-  values: Iterable<Uint8Array>,
-  cache: CertCache,
-  material: PolicyMaterial,
-  settings: { workers: number; threshold: number },
-  opts: AnalysisOptions = {},
-): Promise<AnalysisStats> {
-  // No workers: not even counted (hashing every value costs a tenth of a second per 20,000).
-  if (settings.workers === 0) return { candidates: 0, workers: 0, seeded: 0, leftInThread: 0 };
-  const todo = new Map<string, Uint8Array>();
-  for (const v of values) {
-    if (v.length === 0) continue;
-    const sha = sha256Hex(v);
-    if (!todo.has(sha) && !cache.holds(sha)) todo.set(sha, v);
-  }
-  const candidates = todo.size;
-  const file =
-    settings.workers > 0 && candidates > settings.threshold
-      ? (opts.workerFile ?? defaultWorkerFile(opts.note))
-      : undefined;
-  if (file === undefined) return { candidates, workers: 0, seeded: 0, leftInThread: candidates };
+export class StreamAnalysis {
+  readonly #pending: { entries: [string, Uint8Array][]; settle: () => void }[] = [];
+  #pendingValues = 0;
+  readonly #queued = new Set<string>();
+  #pool: Promise<PoolHandle | undefined> | undefined;
+  #candidates = 0;
+  #seeded = 0;
+  #batches = 0;
+  readonly #failures: string[] = [];
+  readonly #running: Promise<void>[] = [];
 
-  // A few batches per worker, so that one slow batch does not leave the others idle at the end.
-  const perBatch = Math.max(1, Math.min(BATCH_VALUES, Math.ceil(candidates / (settings.workers * 4))));
-  const batches = batch([...todo], perBatch);
-  const workers = Math.min(settings.workers, batches.length);
+  constructor(
+    private readonly cache: CertCache,
+    private readonly material: PolicyMaterial,
+    private readonly settings: { readonly workers: number; readonly threshold: number },
+    private readonly opts: AnalysisOptions = {},
+  ) {}
+
+  /**
+   * The values reconcile is about to judge; resolves when those the cache cannot answer yet have
+   * been analysed in a worker (their facts seed the cache) or left to the in-thread path. Never
+   * rejects: a failed batch is noted at `close`.
+   */
+  add(values: Iterable<Uint8Array>): { readonly ready: () => Promise<void> } {
+    // No workers: not even counted (hashing every value costs a tenth of a second per 20,000).
+    if (this.settings.workers === 0) return READY;
+    const entries: [string, Uint8Array][] = [];
+    for (const v of values) {
+      if (v.length === 0) continue;
+      const sha = sha256Hex(v);
+      if (this.#queued.has(sha) || this.cache.holds(sha)) continue;
+      this.#queued.add(sha);
+      entries.push([sha, v]);
+    }
+    this.#candidates += entries.length;
+    if (entries.length === 0) return READY;
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const waiting = { entries, settle };
+    if (this.#pool !== undefined) this.#dispatch([waiting]);
+    else {
+      this.#pending.push(waiting);
+      this.#pendingValues += entries.length;
+      if (this.#pendingValues > this.settings.threshold) this.#start();
+    }
+    return {
+      ready: () => {
+        // Asked for before the pool was worth starting: these are left to reconcile's own thread.
+        if (this.#pool === undefined) this.#release();
+        return done;
+      },
+    };
+  }
+
+  /** Destroys the pool (waiting for what it runs) and reports what the analysis did. */
+  async close(): Promise<AnalysisStats> {
+    this.#release();
+    await Promise.all(this.#running);
+    const pool = await this.#pool;
+    await pool?.destroy();
+    const failures = this.#failures;
+    if (failures.length > 0)
+      this.opts.note?.(
+        `note: ${failures.length} of ${this.#batches} analysis batches failed in a worker (${failures[0]}); their values are analysed in-thread`,
+      );
+    return {
+      candidates: this.#candidates,
+      workers: pool?.workers ?? 0,
+      seeded: this.#seeded,
+      leftInThread: this.#candidates - this.#seeded,
+    };
+  }
+
+  #release(): void {
+    for (const w of this.#pending.splice(0)) w.settle();
+    this.#pendingValues = 0;
+  }
+
+  #start(): void {
+    const file = this.opts.workerFile ?? defaultWorkerFile(this.opts.note);
+    // No worker file (run from the sources): every batch settles at once, left in-thread.
+    this.#pool =
+      file === undefined
+        ? Promise.resolve(undefined)
+        : openPool(file, this.material, this.settings.workers, this.#failures);
+    this.#dispatch(this.#pending.splice(0));
+    this.#pendingValues = 0;
+  }
+
+  #dispatch(waiting: readonly { entries: [string, Uint8Array][]; settle: () => void }[]): void {
+    const pool = this.#pool;
+    if (pool === undefined) return;
+    for (const w of waiting) {
+      // A few batches per worker, so that one page keeps every worker busy.
+      const perBatch = Math.max(
+        1,
+        Math.min(BATCH_VALUES, Math.ceil(w.entries.length / (this.settings.workers * 2))),
+      );
+      const batches = batch(w.entries, perBatch);
+      this.#batches += batches.length;
+      const run = Promise.all(batches.map((b) => this.#runBatch(pool, b))).then(w.settle);
+      this.#running.push(run);
+    }
+  }
+
+  async #runBatch(pool: Promise<PoolHandle | undefined>, { shas, task }: PendingBatch): Promise<void> {
+    const handle = await pool;
+    if (handle === undefined) return;
+    let facts: (ValueFacts | null)[];
+    try {
+      const reply: unknown = await handle.run(task);
+      facts = typeof reply === "string" ? (JSON.parse(reply) as (ValueFacts | null)[]) : [];
+      if (!Array.isArray(facts) || facts.length !== shas.length) throw new Error("malformed reply");
+    } catch (e) {
+      this.#failures.push(e instanceof Error ? e.message : String(e));
+      return;
+    }
+    shas.forEach((sha, i) => {
+      const f = facts[i];
+      if (f === null || f === undefined) return;
+      this.cache.seed(sha, f);
+      this.#seeded++;
+    });
+  }
+}
+
+const READY = { ready: () => Promise.resolve() };
+
+interface PendingBatch {
+  readonly shas: string[];
+  readonly task: AnalysisBatch;
+}
+
+interface PoolHandle {
+  readonly workers: number;
+  run(task: AnalysisBatch): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
+async function openPool(
+  file: URL,
+  material: PolicyMaterial,
+  workers: number,
+  failures: string[],
+): Promise<PoolHandle> {
   // Loaded only when a pool is needed: most runs (and every small one) never pay for it.
   const { Piscina } = await import("piscina");
   const pool = new Piscina({
@@ -120,8 +245,6 @@ export async function preAnalyse(
       intermediates: material.intermediates.map((f) => f.bytes),
     },
   });
-  let seeded = 0;
-  const failures: string[] = [];
   // A worker failing outside a task (its module does not load) is not replaced: the queued tasks
   // would wait for ever. Destroying the pool rejects them, and they are analysed in-thread.
   let destroyed: Promise<void> | undefined;
@@ -133,50 +256,30 @@ export async function preAnalyse(
     failures.push(e instanceof Error ? e.message : String(e));
     void destroy();
   });
-  try {
-    await Promise.all(
-      batches.map(async ({ shas, task }) => {
-        let facts: (ValueFacts | null)[];
-        try {
-          const reply: unknown = await pool.run(task, { transferList: [task.buffer] });
-          facts = typeof reply === "string" ? (JSON.parse(reply) as (ValueFacts | null)[]) : [];
-          if (!Array.isArray(facts) || facts.length !== shas.length) throw new Error("malformed reply");
-        } catch (e) {
-          failures.push(e instanceof Error ? e.message : String(e));
-          return;
-        }
-        shas.forEach((sha, i) => {
-          const f = facts[i];
-          if (f === null || f === undefined) return;
-          cache.seed(sha, f);
-          seeded++;
-        });
-      }),
-    );
-  } finally {
-    await destroy();
-  }
-  if (failures.length > 0)
-    opts.note?.(
-      `note: ${failures.length} of ${batches.length} analysis batches failed in a worker (${failures[0]}); their values are analysed in-thread`,
-    );
-  return { candidates, workers, seeded, leftInThread: candidates - seeded };
+  return {
+    workers,
+    run: (task) =>
+      destroyed === undefined
+        ? pool.run(task, { transferList: [task.buffer] })
+        : Promise.reject(new Error("the pool was stopped")),
+    destroy,
+  };
 }
 
-/** Every certificate value reconcile may analyse: both sides' attributes and the repository's files. */
-export function* observedValues(observed: ObservedState, settings: ReconcileSettings): Generator<Uint8Array> {
-  const objects = [...(observed.directory ?? []), ...(observed.adContacts ?? []), ...observed.exchange];
+/** The certificate values of these objects, every attribute. */
+export function* valuesOf(objects: Iterable<{ readonly values: AttributeValues }>): Generator<Uint8Array> {
   for (const o of objects) for (const a of CERT_ATTRIBUTES) yield* o.values[a];
+}
+
+/** The repository's certificate files: declared per recipient, and the partner contacts'. */
+export function* repositoryValues(settings: ReconcileSettings): Generator<Uint8Array> {
   for (const list of settings.declared.values()) yield* list;
   for (const c of settings.contacts) yield* c.values;
 }
 
 /** The values in batches of at most `perBatch` values and (past the first value) BATCH_BYTES bytes. */
-function batch(
-  entries: readonly [string, Uint8Array][],
-  perBatch: number,
-): { shas: string[]; task: AnalysisBatch }[] {
-  const out: { shas: string[]; task: AnalysisBatch }[] = [];
+function batch(entries: readonly [string, Uint8Array][], perBatch: number): PendingBatch[] {
+  const out: PendingBatch[] = [];
   for (let i = 0; i < entries.length; ) {
     let j = i;
     let bytes = 0;

@@ -4,7 +4,7 @@ import { relative } from "node:path";
 import { checkGuards, type GuardTrip } from "../apply/guards.js";
 import { CertCache } from "../certs/index.js";
 import type { LoadedConfig } from "../config/load.js";
-import type { ReadTally } from "../directory/types.js";
+import type { DirectoryRecipient } from "../directory/types.js";
 import { SmimesyncError } from "../errors.js";
 import { gitContext } from "../gitops/git-binding.js";
 import { planInputsOf } from "../gitops/plan-inputs.js";
@@ -12,7 +12,7 @@ import { assemblePlan } from "../plan/assemble.js";
 import { restrictToRecipients } from "../plan/subset.js";
 import type { Plan } from "../plan/types.js";
 import type { Fingerprinter } from "../reconcile/observed.js";
-import { type Managed, reconcile } from "../reconcile/reconcile.js";
+import { type Managed, type ReconcileResult, Reconciler } from "../reconcile/reconcile.js";
 import { matchTargets, normalizeTargets } from "../reconcile/targets.js";
 import type { WatchedCa } from "../report/build.js";
 import type { CoverageJudge } from "../report/ports.js";
@@ -20,17 +20,27 @@ import {
   type AnalysisOptions,
   type AnalysisStats,
   analysisSettings,
-  observedValues,
-  preAnalyse,
+  repositoryValues,
+  StreamAnalysis,
+  valuesOf,
 } from "./analysis-pool.js";
 import { type BackendOptions, openBackends } from "./backends.js";
 import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
-import { type ReadProgress, type ReadSummary, readObserved } from "./read.js";
+import { type ReadEnd, type ReadProgress, type ReadSummary, readObserved } from "./read.js";
+import { type ReadAhead, readAhead } from "./read-ahead.js";
 import { loadReadState, type ReadState, readStateKey, saveReadState } from "./read-state.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
 import { judgeTrustCollection, type TrustCollectionView } from "./trust-collection.js";
 import { type CacheLimits, type CacheStats, policyFingerprint, VerdictStore } from "./verdict-cache.js";
+
+/** Directory objects per page handed to analysis and reconcile, and pages read ahead of them. */
+const PAGING = { objects: 500, ahead: 8 } as const;
+
+interface DirectoryPage {
+  readonly page: readonly DirectoryRecipient[];
+  readonly analysed: { readonly ready: () => Promise<void> };
+}
 
 export interface PlanOptions extends BackendOptions {
   /** The policy's `now`; defaults to the wall clock. */
@@ -54,14 +64,21 @@ export interface PlanOptions extends BackendOptions {
   readonly targets?: readonly string[];
   /** Worker threads for the cold analysis (analysis-pool.ts); default from the environment. */
   readonly analysis?: AnalysisOptions;
+  /**
+   * Keep every recipient for the coverage report (`observation`). Without it the directory's
+   * objects are let go as they are planned: a plan holds only what its changes need.
+   */
+  readonly observe?: boolean;
+  /** How the directory streams through analysis and reconcile (tests use small pages). */
+  readonly paging?: { readonly objects: number; readonly ahead: number };
 }
 
 export interface PlanResult {
   readonly plan: Plan;
   /** Guards the plan trips: apply will refuse it. */
   readonly trips: readonly GuardTrip[];
-  /** What the coverage report reads of the same run (src/report): nothing is read twice. */
-  readonly observation: PlanObservation;
+  /** What the coverage report reads of the same run (src/report), when asked (`observe`). */
+  readonly observation: PlanObservation | undefined;
   /** How the verdict cache served this run, when there was one. */
   readonly cache: CacheStats | undefined;
   /** How each side was read: whole, or only its changes since the last plan. */
@@ -76,6 +93,14 @@ export interface PlanObservation {
   readonly cas: readonly WatchedCa[];
 }
 
+/** With `observe`, the run's recipients come back for the coverage report. */
+export type ObservedPlan = PlanResult & { readonly observation: PlanObservation };
+
+export async function computePlan(
+  loaded: LoadedConfig,
+  opts: PlanOptions & { observe: true },
+): Promise<ObservedPlan>;
+export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Promise<PlanResult>;
 export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Promise<PlanResult> {
   const now = opts.now ?? new Date();
   const material = await readPolicyMaterial(loaded);
@@ -88,19 +113,25 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   const cache = new CertCache(store);
   const { policy, warnings: policyWarnings } = await loadPolicy(loaded, cache, now, material);
   const settings = await reconcileSettings(loaded);
-  const analysis = analysisSettings(opts.analysis, opts.env);
+  // Only the commands that judge coverage (report, status, inspect, markdown) need every recipient.
+  const keep = opts.observe === true || (opts.targets !== undefined && opts.targets.length > 0);
   const git = await gitContext(loaded.baseDir, planInputsOf(loaded));
 
   const backends = await openBackends(loaded, opts);
-  let result: ReturnType<typeof reconcile>;
-  let directoryObjects: number | null;
-  let directoryRead: ReadTally | null;
+  let result: ReconcileResult;
+  let end: ReadEnd;
   let trustCollection: TrustCollectionView | undefined;
-  let read: ReadSummary;
-  let nextState: ReadState | undefined;
   const stateKey = opts.cache?.readState ? readStateKey(loaded) : undefined;
   let analysed: AnalysisStats;
   const trustSetting = loaded.config.tenant.smimeConfig?.issuingCA ?? "ignore";
+  const analysis = new StreamAnalysis(
+    cache,
+    material,
+    analysisSettings(opts.analysis, opts.env),
+    opts.analysis,
+  );
+  let reading: ReadAhead<DirectoryPage> | undefined;
+  const paging = opts.paging ?? PAGING;
   try {
     // Read only when the config asks: Get-SmimeConfig needs an Exchange role some tenants withhold.
     const collection =
@@ -112,29 +143,50 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
         ? await previousState(opts.cache.dir, stateKey, opts.cache.note)
         : undefined;
     const cScope = contactsScope(loaded);
-    const observed = await readObserved(backends.directory, directoryScope(loaded), backends.tenant, {
+    const observed = readObserved(backends.directory, directoryScope(loaded), backends.tenant, {
       ...(opts.onRead ? { progress: opts.onRead } : {}),
       ...(cScope ? { contactsScope: cScope } : {}),
       ...(stateKey ? { state: { previous } } : {}),
     });
-    read = observed.summary;
-    nextState = observed.state;
-    directoryObjects = observed.directory ? observed.directory.length : null;
-    directoryRead = observed.directoryRead;
-    const { directory, tenant } = backends;
+    analysis.add(repositoryValues(settings));
+    // The directory is read (and its pages analysed) while the tenant is; reconcile needs the
+    // tenant indexed first, then plans each page as it comes, so the directory is never held whole.
+    reading = observed.directory
+      ? readAhead(observed.directory, paging.objects, paging.ahead, (page) => ({
+          page,
+          analysed: analysis.add(valuesOf(page)),
+        }))
+      : undefined;
+    const tenant = await observed.tenant;
+    const { directory } = backends;
     const fingerprints: Fingerprinter = {
       // Reconcile only sees AD objects that this directory returned.
       directory: (r) => (directory as NonNullable<typeof directory>).fingerprint(r),
-      exchange: (r) => tenant.fingerprint(r),
+      exchange: (r) => backends.tenant.fingerprint(r),
     };
-    analysed = await preAnalyse(observedValues(observed, settings), cache, material, analysis, opts.analysis);
-    result = reconcile(observed, settings, policyPort(policy, now, cache), fingerprints);
+    const reconciler = new Reconciler(tenant, settings, policyPort(policy, now, cache), fingerprints, {
+      keepRecipients: keep,
+    });
+    for await (const { page, analysed: ready } of reading?.pages ?? []) {
+      await ready.ready();
+      for (const ad of page) reconciler.directory(ad);
+    }
+    const adContacts = await observed.adContacts;
+    // What is judged after the directory: cloud-only recipients (authority Exchange) and contacts.
+    await analysis
+      .add(valuesOf([...tenant.exchange.filter((r) => !r.isDirSynced), ...(adContacts ?? [])]))
+      .ready();
+    result = reconciler.finish(adContacts);
+    end = await observed.end();
     const smimeConfig = await collection;
     if (smimeConfig !== undefined && trustSetting !== "ignore")
       trustCollection = judgeTrustCollection(trustSetting, smimeConfig.issuingCA, policy, now, cache);
   } finally {
+    reading?.cancel();
+    analysed = await analysis.close();
     await backends.close();
   }
+  const { state: nextState, summary: read, directoryObjects, directoryRead } = end;
   await store?.save(cache, policy.trust);
   // Without a cursor on either side (offline files) the next plan reads whole anyway: no file.
   const tracked =
@@ -175,11 +227,13 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   return {
     plan,
     trips: checkGuards(plan, safetySettings(loaded), { directoryObjects, directoryRead }),
-    observation: {
-      recipients: result.recipients,
-      judge: coverageJudge(policy, now, cache),
-      cas: [...watchedCas(policy), ...(trustCollection?.cas ?? [])],
-    },
+    observation: opts.observe
+      ? {
+          recipients: result.recipients,
+          judge: coverageJudge(policy, now, cache),
+          cas: [...watchedCas(policy), ...(trustCollection?.cas ?? [])],
+        }
+      : undefined,
     cache: store?.stats(cache),
     read,
     analysis: analysed,

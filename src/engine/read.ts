@@ -45,19 +45,47 @@ export interface ReadOptions {
   readonly state?: { readonly previous: ReadState | undefined };
 }
 
-export interface ObservedRead extends ObservedState {
+/** The tenant side, read whole (reconcile indexes it before the directory streams past). */
+export type TenantRead = Pick<ObservedState, "cloudUsers" | "exchange">;
+
+/**
+ * A read under way: both tenant sides and the contacts OU are read whole and at once; the users'
+ * scope of the directory is a stream, pulled once by its consumer (plan-run.ts), so that it need
+ * never be held whole.
+ */
+export interface ObservedRead {
+  /** The users' scope; null when no directory holds users. Iterate it once. */
+  readonly directory: AsyncIterable<DirectoryRecipient> | null;
+  readonly tenant: Promise<TenantRead>;
+  /** AD contacts under the contacts OU: absent when none are read, null with no directory. */
+  readonly adContacts: Promise<ObservedState["adContacts"]>;
+  /** Once the directory is drained: how each side was read, and the state to save. */
+  end(): Promise<ReadEnd>;
+}
+
+export interface ReadEnd {
+  /** The full read's tally of the users' scope (the guards' input); null when read by changes. */
   readonly directoryRead: ReadTally | null;
+  /** Objects of the users' scope; null when no directory holds users. */
+  readonly directoryObjects: number | null;
   /** The state to save for the next plan; undefined when not tracking. */
   readonly state: ReadState | undefined;
   readonly summary: ReadSummary;
 }
 
-export async function readObserved(
+interface DirectorySide {
+  readonly list: readonly DirectoryRecipient[] | undefined;
+  readonly count: number;
+  readonly cursor: DirectoryCursor | undefined;
+  readonly read: SideRead;
+}
+
+export function readObserved(
   directory: Directory | undefined,
   scope: DirectoryScope,
   tenant: Tenant,
   opts: ReadOptions = {},
-): Promise<ObservedRead> {
+): ObservedRead {
   const counts = { directory: 0, cloudUsers: 0, exchange: 0 };
   const tick = () => opts.progress?.({ ...counts });
   const count = (side: keyof typeof counts, n = 1) => {
@@ -76,37 +104,50 @@ export async function readObserved(
   const previous = opts.state?.previous;
   const tally = emptyTally();
 
-  // A directory may be configured only for partner contacts (cloud-only users, AD contacts).
-  const usersInAd = directory !== undefined && (scope.ous.length > 0 || scope.groups.length > 0);
-  const readDirectory = async (
+  /** A scope read whole, or its changes merged into the last plan's read of it. */
+  const readScope = async (
     dir: Directory,
     s: DirectoryScope,
     before: readonly DirectoryRecipient[] | null | undefined,
     since: DirectoryCursor | undefined,
-    t: ReadTally | undefined,
-  ): Promise<{ list: DirectoryRecipient[]; cursor: DirectoryCursor | undefined; read: SideRead }> => {
+  ): Promise<{
+    merged: DirectoryRecipient[] | undefined;
+    cursor: DirectoryCursor | undefined;
+    why: string | undefined;
+    changed: number;
+  }> => {
     let why: string | undefined;
     if (before && since) {
       const changes = await dir.readChanges(s, since);
       // An empty result is read whole: the empty-directory guard needs the full read's tally.
       if (changes.kind === "changes") {
-        const list = mergeDirectory(before, changes);
-        if (list.length > 0) {
-          count("directory", list.length);
+        const merged = mergeDirectory(before, changes);
+        if (merged.length > 0)
           return {
-            list,
+            merged,
             cursor: changes.cursor,
-            read: { how: "changes", changed: changes.upserts.length + changes.gone.length },
+            why: undefined,
+            changed: changes.upserts.length + changes.gone.length,
           };
-        }
         why = "no object left in scope";
       } else why = changes.reason;
     }
     // No cursor kept: a backend without change tracking (LDIF), not worth a line every plan.
     const cursor = tracking ? await dir.changeCursor() : undefined;
-    const list = await drain(dir.readRecipients(s, t), "directory");
-    return { list, cursor, read: { how: "whole", why } };
+    return { merged: undefined, cursor, why, changed: 0 };
   };
+
+  // The contacts OU is small: read whole, at once with the rest.
+  const contactsRead =
+    directory && opts.contactsScope
+      ? (async () => {
+          const s = opts.contactsScope as DirectoryScope;
+          const r = await readScope(directory, s, previous?.adContacts, previous?.cursors.contacts);
+          const list = r.merged ?? (await drain(directory.readRecipients(s), "directory"));
+          const read: SideRead = r.merged ? { how: "changes", changed: r.changed } : whole(r.why);
+          return { list, cursor: r.cursor, read };
+        })()
+      : Promise.resolve(undefined);
 
   const readUsers = async (): Promise<{ list: CloudUser[]; link: string | undefined; read: SideRead }> => {
     if (!tracking)
@@ -146,56 +187,97 @@ export async function readObserved(
     return { list: await drain(tenant.readRecipients(), "exchange"), cursor, read: whole(why) };
   };
 
-  const [ad, contacts, users, exchange] = await Promise.all([
-    usersInAd
-      ? readDirectory(directory, scope, previous?.directory, previous?.cursors.directory, tally)
-      : Promise.resolve(undefined),
-    directory && opts.contactsScope
-      ? readDirectory(
-          directory,
-          opts.contactsScope,
-          previous?.adContacts,
-          previous?.cursors.contacts,
-          undefined,
-        )
-      : Promise.resolve(undefined),
-    readUsers(),
-    readExchange(),
-  ]);
-  tick();
-  const adContacts = contacts
-    ? // The OU may hold users too (and the scope contacts): only contacts are partners.
-      contacts.list.filter((c) => c.kind === "contact")
-    : undefined;
-  const cursors: ReadCursors = {
-    ...(ad?.cursor ? { directory: ad.cursor } : {}),
-    ...(contacts?.cursor ? { contacts: contacts.cursor } : {}),
-    ...(users.link !== undefined ? { graph: users.link } : {}),
-    ...(exchange.cursor ? { exchange: exchange.cursor } : {}),
-  };
+  const usersRead = readUsers();
+  const exchangeRead = readExchange();
+  // Awaited by the consumer, maybe after the directory failed: never an unhandled rejection.
+  for (const p of [contactsRead, usersRead, exchangeRead]) p.catch(() => {});
+
+  // A directory may be configured only for partner contacts (cloud-only users, AD contacts).
+  const usersInAd = directory !== undefined && (scope.ous.length > 0 || scope.groups.length > 0);
+  let directorySide: DirectorySide | undefined;
+  async function* streamDirectory(dir: Directory): AsyncGenerator<DirectoryRecipient> {
+    const r = await readScope(dir, scope, previous?.directory, previous?.cursors.directory);
+    // The read state needs the whole list to merge the next plan's changes into.
+    const kept: DirectoryRecipient[] | undefined = tracking ? [] : undefined;
+    let n = 0;
+    for await (const ad of r.merged ?? dir.readRecipients(scope, tally)) {
+      kept?.push(ad);
+      n++;
+      count("directory");
+      yield ad;
+    }
+    directorySide = {
+      list: kept,
+      count: n,
+      cursor: r.cursor,
+      read: r.merged ? { how: "changes", changed: r.changed } : whole(r.why),
+    };
+  }
+
+  const contactsOnly = contactsRead.then((c) =>
+    opts.contactsScope === undefined
+      ? undefined
+      : // The OU may hold users too (and the scope contacts): only contacts are partners.
+        directory
+        ? (c?.list ?? []).filter((r) => r.kind === "contact")
+        : null,
+  );
+  contactsOnly.catch(() => {});
+
   return {
-    directory: ad ? ad.list : null,
-    cloudUsers: users.list,
-    exchange: exchange.list,
-    directoryRead: ad?.read.how === "whole" ? tally : null,
-    ...(opts.contactsScope !== undefined ? { adContacts: directory ? (adContacts ?? []) : null } : {}),
-    state: tracking
-      ? {
-          cursors,
-          directory: ad ? ad.list : null,
-          // The whole contacts read is kept (users in that OU too): readChanges merges against it.
-          adContacts: contacts?.list,
-          cloudUsers: users.list,
-          exchange: exchange.list,
-        }
-      : undefined,
-    summary: {
-      directory: ad?.read,
-      contacts: contacts?.read,
-      cloudUsers: users.read,
-      exchange: exchange.read,
+    directory: usersInAd ? streamDirectory(directory) : null,
+    tenant: Promise.all([usersRead, exchangeRead]).then(([u, x]) => ({
+      cloudUsers: u.list,
+      exchange: x.list,
+    })),
+    adContacts: contactsOnly,
+    async end(): Promise<ReadEnd> {
+      const [contacts, users, exchange] = await Promise.all([contactsRead, usersRead, exchangeRead]);
+      if (usersInAd && directorySide === undefined)
+        throw new Error("readObserved: end() before the directory was drained");
+      tick();
+      const ad = directorySide;
+      const cursors: ReadCursors = {
+        ...(ad?.cursor ? { directory: ad.cursor } : {}),
+        ...(contacts?.cursor ? { contacts: contacts.cursor } : {}),
+        ...(users.link !== undefined ? { graph: users.link } : {}),
+        ...(exchange.cursor ? { exchange: exchange.cursor } : {}),
+      };
+      return {
+        directoryRead: ad?.read.how === "whole" ? tally : null,
+        directoryObjects: ad ? ad.count : null,
+        state: tracking
+          ? {
+              cursors,
+              directory: ad ? (ad.list ?? []) : null,
+              // The whole contacts read is kept (users in that OU too): readChanges merges against it.
+              adContacts: contacts?.list,
+              cloudUsers: users.list,
+              exchange: exchange.list,
+            }
+          : undefined,
+        summary: {
+          directory: ad?.read,
+          contacts: contacts?.read,
+          cloudUsers: users.read,
+          exchange: exchange.read,
+        },
+      };
     },
   };
 }
 
 const whole = (why?: string): SideRead => ({ how: "whole", why });
+
+/** The whole read held at once (the benchmarks' read-alone measurement; plan streams instead). */
+export async function readWhole(read: ObservedRead): Promise<ObservedState & ReadEnd> {
+  const directory: DirectoryRecipient[] = [];
+  for await (const ad of read.directory ?? []) directory.push(ad);
+  const [tenant, adContacts, end] = await Promise.all([read.tenant, read.adContacts, read.end()]);
+  return {
+    ...end,
+    ...tenant,
+    directory: read.directory ? directory : null,
+    ...(adContacts !== undefined ? { adContacts } : {}),
+  };
+}

@@ -28,7 +28,10 @@ export type ReconcileResult = Pick<
   PlanInput,
   "objects" | "changes" | "wouldRemove" | "drift" | "warnings" | "inScope"
 > & {
-  /** Every recipient in scope, as joined (what the coverage report reads: src/report). */
+  /**
+   * Every recipient in scope, as joined (what the coverage report reads: src/report); empty
+   * unless the Reconciler keeps them (`keepRecipients`).
+   */
   readonly recipients: readonly Managed[];
 };
 
@@ -63,7 +66,7 @@ export function reconcile(
   policy: PolicyPort,
   fingerprints: Fingerprinter,
 ): ReconcileResult {
-  const r = new Reconciler(observed, settings, policy, fingerprints);
+  const r = new Reconciler(observed, settings, policy, fingerprints, { keepRecipients: true });
   for (const ad of observed.directory ?? []) r.directory(ad);
   return r.finish(observed.adContacts);
 }
@@ -77,6 +80,7 @@ export class Reconciler {
   private readonly drift: DriftItem[] = [];
   private readonly warnings: PlanWarning[] = [];
   private readonly managed: Managed[] = [];
+  private inScope = 0;
   private readonly objects: PlanObject[] = [];
   private readonly changes: ChangeInput[] = [];
   private readonly wouldRemove: ChangeInput[] = [];
@@ -91,6 +95,8 @@ export class Reconciler {
     private readonly settings: ReconcileSettings,
     private readonly policy: PolicyPort,
     private readonly fingerprints: Fingerprinter,
+    /** Keep every recipient for the result (coverage); otherwise each is let go once planned. */
+    private readonly options: { readonly keepRecipients: boolean },
   ) {
     this.usersByAnchor = indexBy(tenant.cloudUsers, (u) => u.onPremisesImmutableId ?? undefined);
     this.usersByUpn = indexBy(tenant.cloudUsers, (u) => u.userPrincipalName.toLowerCase());
@@ -219,12 +225,13 @@ export class Reconciler {
       }
     }
     const { objects, changes, wouldRemove, managed } = this;
-    return { objects, changes, wouldRemove, drift, warnings, inScope: managed.length, recipients: managed };
+    return { objects, changes, wouldRemove, drift, warnings, inScope: this.inScope, recipients: managed };
   }
 
   /** One recipient's changes, now: its plan object when it has any. */
   private plan(m: Managed): void {
-    this.managed.push(m);
+    this.inScope++;
+    if (this.options.keepRecipients) this.managed.push(m);
     for (const a of identityAddresses(m)) this.reachable.add(a);
     const before = this.changes.length + this.wouldRemove.length;
     planRecipient(m, this.settings, this.policy, this.changes, this.wouldRemove, this.warnings);

@@ -60,11 +60,17 @@ beforeAll(async () => {
   await writeFile(file, lines.join("\n"));
 }, 60_000);
 
-async function plan(analysis: AnalysisOptions, cacheDir?: string, notes: string[] = []) {
+async function plan(
+  analysis: AnalysisOptions,
+  cacheDir?: string,
+  notes: string[] = [],
+  paging?: { objects: number; ahead: number },
+) {
   const loaded = await loadConfig("smimesync.yaml", dir);
   return computePlan(loaded, {
     env: {},
     now: NOW,
+    ...(paging ? { paging } : {}),
     analysis: { ...analysis, note: (l) => notes.push(l) },
     ...(cacheDir ? { cache: { dir: cacheDir, note: (l: string) => notes.push(l) } } : {}),
   });
@@ -117,6 +123,30 @@ describe("the analysis pool", () => {
     expect(warm.cache?.misses).toBe(1);
     expect(warm.analysis.candidates).toBeLessThan(5);
     expect(content(warm.plan)).toBe(content(inThread.plan));
+  });
+
+  it("streamed in small pages read ahead, pooled or not: the same plan and the same cached facts", {
+    timeout: 60_000,
+  }, async () => {
+    const whole = await plan({ workers: 0 }, undefined, [], { objects: 100_000, ahead: 1 });
+    const a = await mkdtemp(join(tmpdir(), "smimesync-pool-cache-"));
+    const b = await mkdtemp(join(tmpdir(), "smimesync-pool-cache-"));
+    const inThread = await plan({ workers: 0 }, a, [], { objects: 1, ahead: 1 });
+    const notes: string[] = [];
+    // Threshold 3: the first pages wait for the pool, which starts once enough values are queued.
+    const pooled = await plan({ workers: 2, threshold: 3, workerFile: worker }, b, notes, {
+      objects: 2,
+      ahead: 3,
+    });
+    expect(notes).toEqual([]);
+    expect(whole.plan.summary.inScope).toBeGreaterThan(6);
+    expect(pooled.analysis.workers).toBe(2);
+    expect(pooled.analysis.seeded).toBeGreaterThan(0);
+    for (const p of [inThread, pooled]) {
+      expect(content(p.plan)).toBe(content(whole.plan));
+      expect(p.plan.id).toBe(whole.plan.id);
+    }
+    expect(await cacheText(b)).toBe(await cacheText(a));
   });
 
   it("below the threshold, or with no workers, analyses in-thread", async () => {

@@ -64,7 +64,7 @@ export const demoCommand: CommandFactory = (ctx) =>
       // The plan command's own steps, on the demo's config.
       const loaded = await loadConfig(join(dir, DEMO_CONFIG), ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, { now });
+      const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, { now, observe: true });
       o.out(planRenderer("text", { color: o.color }).render(plan).trimEnd());
       o.out("");
       o.out(coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge)));

@@ -49,7 +49,10 @@ export async function inspectRecipient(
 ): Promise<InspectedRecipient> {
   const loaded = await loadConfig(opts.config, ctx.cwd);
   printDiagnostics(o, loaded.warnings, ctx.env);
-  const { plan, observation } = await planWithProgress(ctx, o, loaded, { now: opts.now });
+  const { plan, observation } = await planWithProgress(ctx, o, loaded, {
+    ...(opts.now ? { now: opts.now } : {}),
+    observe: true,
+  });
   const wanted = opts.mail
     .trim()
     .replace(/^smtp:/i, "")

@@ -84,13 +84,13 @@ export const planCommand: CommandFactory = (ctx) =>
       const { plan, trips, observation } = await planWithProgress(ctx, o, loaded, {
         cache: opts,
         targets: opts.target,
+        observe: format === "markdown",
       });
       // Only markdown shows it (pull-request comments): judging every recipient again costs time.
       const runUrl = format === "markdown" ? githubRun(ctx.env)?.runUrl : undefined;
-      const coverage =
-        format === "markdown"
-          ? coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge))
-          : undefined;
+      const coverage = observation
+        ? coverageChangeLine(planCoverage(observation.recipients, plan, observation.judge))
+        : undefined;
       stdout.out(
         planRenderer(format, {
           color: o.color,

@@ -61,7 +61,7 @@ export const reportCommand: CommandFactory = (ctx) =>
       ]);
       const loaded = await loadConfig(opts.config, ctx.cwd);
       printDiagnostics(o, loaded.warnings, ctx.env);
-      const { plan, observation } = await planWithProgress(ctx, o, loaded, { cache: opts });
+      const { plan, observation } = await planWithProgress(ctx, o, loaded, { cache: opts, observe: true });
       const report = buildReport({ plan, ...observation, weeks });
       if (opts.out) {
         await writeFileAtomic(

@@ -2,7 +2,7 @@
 import type { GuardTrip } from "../../apply/guards.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { BackendOptions } from "../../engine/backends.js";
-import type { PlanResult } from "../../engine/plan-run.js";
+import type { ObservedPlan, PlanResult } from "../../engine/plan-run.js";
 import type { ReadSummary, SideRead } from "../../engine/read.js";
 import type { CacheOptions } from "../cache-option.js";
 import type { CliContext } from "../context.js";
@@ -18,12 +18,26 @@ export interface PlanRunChoices {
   readonly readState?: "incremental" | "refresh";
   /** `--target`: a partial plan of the recipients these name; empty or absent: the full plan. */
   readonly targets?: readonly string[];
+  /** Keep every recipient for the coverage report (report, status, inspect, markdown plans). */
+  readonly observe?: boolean;
 }
 
 /**
  * `plan` as every command runs it (plan, apply without a file, demo): the engine's test seams,
  * the verdict cache, and a progress line on a terminal while both sides are read.
  */
+export async function planWithProgress(
+  ctx: CliContext,
+  o: Output,
+  loaded: LoadedConfig,
+  choices: PlanRunChoices & { observe: true },
+): Promise<ObservedPlan>;
+export async function planWithProgress(
+  ctx: CliContext,
+  o: Output,
+  loaded: LoadedConfig,
+  choices?: PlanRunChoices,
+): Promise<PlanResult>;
 export async function planWithProgress(
   ctx: CliContext,
   o: Output,
@@ -55,6 +69,7 @@ export async function planWithProgress(
           }
         : {}),
       ...(choices.targets && choices.targets.length > 0 ? { targets: choices.targets } : {}),
+      ...(choices.observe ? { observe: true } : {}),
       onRead: (c) =>
         p.update(
           `Reading… AD ${c.directory} objects, Entra ID ${c.cloudUsers} users, Exchange ${c.exchange} recipients`,

@@ -81,7 +81,7 @@ export const statusCommand: CommandFactory = (ctx) =>
       let notInScope: readonly string[] = [];
       const check = async (): Promise<HealthAssessment> => {
         if (addresses !== null && addresses.size === 0) return { recipients: [], summary: wait.emptySummary };
-        const { plan, observation } = await planWithProgress(ctx, o, loaded);
+        const { plan, observation } = await planWithProgress(ctx, o, loaded, { observe: true });
         source = plan.source;
         const a = assessHealth(observation.recipients, plan, addresses);
         notInScope = a.notInScope;
