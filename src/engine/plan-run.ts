@@ -29,7 +29,7 @@ import { loadPolicy, readPolicyMaterial } from "./policy-material.js";
 import { coverageJudge, policyPort, watchedCas } from "./policy-port.js";
 import { type ReadEnd, type ReadProgress, type ReadSummary, readObserved } from "./read.js";
 import { type ReadAhead, readAhead } from "./read-ahead.js";
-import { loadReadState, type ReadState, readStateKey, saveReadState } from "./read-state.js";
+import { loadReadState, type ReadState, ReadStateWriter, readStateKey } from "./read-state.js";
 import { contactsScope, directoryScope, reconcileSettings, safetySettings } from "./settings.js";
 import { judgeTrustCollection, type TrustCollectionView } from "./trust-collection.js";
 import { type CacheLimits, type CacheStats, policyFingerprint, VerdictStore } from "./verdict-cache.js";
@@ -131,6 +131,8 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     opts.analysis,
   );
   let reading: ReadAhead<DirectoryPage> | undefined;
+  // The users' scope's records for the next plan, written as they stream (read-state.ts).
+  let writer: ReadStateWriter | undefined;
   const paging = opts.paging ?? PAGING;
   try {
     // Read only when the config asks: Get-SmimeConfig needs an Exchange role some tenants withhold.
@@ -146,7 +148,18 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     const observed = readObserved(backends.directory, directoryScope(loaded), backends.tenant, {
       ...(opts.onRead ? { progress: opts.onRead } : {}),
       ...(cScope ? { contactsScope: cScope } : {}),
-      ...(stateKey ? { state: { previous } } : {}),
+      ...(opts.cache && stateKey
+        ? {
+            state: {
+              previous,
+              records: () => {
+                const w = new ReadStateWriter(opts.cache?.dir as string, stateKey);
+                writer = w;
+                return (r: DirectoryRecipient) => w.directory(r);
+              },
+            },
+          }
+        : {}),
     });
     analysis.add(repositoryValues(settings));
     // The directory is read (and its pages analysed) while the tenant is; reconcile needs the
@@ -181,6 +194,10 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     const smimeConfig = await collection;
     if (smimeConfig !== undefined && trustSetting !== "ignore")
       trustCollection = judgeTrustCollection(trustSetting, smimeConfig.issuingCA, policy, now, cache);
+  } catch (e) {
+    // Nothing of a failed plan is kept: the last plan's read state stays as it was.
+    await writer?.abort();
+    throw e;
   } finally {
     reading?.cancel();
     analysed = await analysis.close();
@@ -194,12 +211,14 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
   if (opts.cache && stateKey && nextState && tracked) {
     const { note, dir } = opts.cache;
     // Like the cache, a failed save costs the next plan a full read, never this plan.
-    await saveReadState(dir, stateKey, nextState).catch((e: Error) =>
-      note(
-        `note: could not save the read state in ${dir} (${e.message}); the next plan reads both sides whole`,
-      ),
-    );
-  }
+    await (writer ?? new ReadStateWriter(dir, stateKey))
+      .finish(nextState)
+      .catch((e: Error) =>
+        note(
+          `note: could not save the read state in ${dir} (${e.message}); the next plan reads both sides whole`,
+        ),
+      );
+  } else await writer?.abort();
 
   const full = assemblePlan({
     createdAt: new Date(),

@@ -20,7 +20,7 @@ import type { CloudUser, ExchangeCursor, ExchangeRecipient, RecipientKind } from
 import { version } from "../version.js";
 
 /** Bumped whenever the records' shape or meaning changes; a file of another format is ignored. */
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 const MAGIC = "smimesync-read-state";
 /** A record line longer than this is not one this version wrote (15 values of 32 KiB, base64). */
 const MAX_LINE = 4 * 1024 * 1024;
@@ -82,16 +82,17 @@ interface Header {
   readonly format: typeof MAGIC;
   readonly version: number;
   readonly key: string;
-  readonly cursors: ReadCursors;
-  readonly hasDirectory: boolean;
-  readonly hasContacts: boolean;
 }
 
+/** Last: the cursors are known only once both sides are read, after the directory's records. */
 interface Trailer {
   readonly end: true;
   readonly lines: number;
   /** SHA-256 of every line before this one, each with its newline. */
   readonly sha256: string;
+  readonly cursors: ReadCursors;
+  readonly hasDirectory: boolean;
+  readonly hasContacts: boolean;
 }
 
 type EncodedValues = Readonly<Record<CertAttribute, readonly string[]>>;
@@ -128,8 +129,10 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
       if (header === undefined) {
         header = decodeHeader(json, key);
         if (header === undefined) return { ok: false, reason: "not a read state of this version and config" };
-      } else if (isTrailer(json)) {
-        trailer = json;
+      } else if (isObject(json) && json.end === true) {
+        trailer = decodeTrailer(json);
+        if (trailer === undefined)
+          return { ok: false, reason: "its end line is not one this version writes" };
         continue;
       } else {
         const line = decodeLine(json);
@@ -161,9 +164,9 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
   return {
     ok: true,
     state: {
-      cursors: header.cursors,
-      directory: header.hasDirectory ? directory : null,
-      adContacts: header.hasContacts ? contacts : undefined,
+      cursors: trailer.cursors,
+      directory: trailer.hasDirectory ? directory : null,
+      adContacts: trailer.hasContacts ? contacts : undefined,
       cloudUsers: users,
       exchange,
     },
@@ -172,50 +175,141 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
 
 /** Writes the state atomically (a reader sees the old file or the new one); old keys are pruned. */
 export async function saveReadState(dir: string, key: string, state: ReadState): Promise<void> {
-  // As private as the verdict cache: it mirrors the directory's addresses and certificates.
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = readStateFile(dir, key);
-  await writeFileAtomic(file, chunks(key, state), { mode: 0o600 });
-  await pruneOld(dir, file);
+  const writer = new ReadStateWriter(dir, key);
+  for (const r of state.directory ?? []) writer.directory(r);
+  await writer.finish({ ...state, hasDirectory: state.directory !== null });
 }
 
-/** The file's text in chunks of about a megabyte: no single string of the whole directory. */
-function* chunks(key: string, state: ReadState): Generator<string> {
-  const hash = createHash("sha256");
-  let lines = 0;
-  let buffer = "";
-  const add = (value: unknown) => {
+/** What is written after the directory's records: the rest of the state, once both sides are read. */
+export type StateRest = Omit<ReadState, "directory"> & { readonly hasDirectory: boolean };
+
+/**
+ * The state written as the directory streams (plan-run.ts): each record of the users' scope is
+ * encoded and written as it is planned, so the whole directory is never held for the save. The
+ * file appears, atomically, only at `finish`; `abort` (the plan failed) leaves the old one.
+ */
+export class ReadStateWriter {
+  readonly #file: string;
+  readonly #hash = createHash("sha256");
+  #lines = 0;
+  #buffer = "";
+  readonly #queue: string[] = [];
+  #wake: (() => void) | undefined;
+  #end: { rest: StateRest } | { abort: true } | undefined;
+  #failed = false;
+  readonly #written: Promise<void>;
+
+  constructor(
+    private readonly dir: string,
+    key: string,
+  ) {
+    this.#file = readStateFile(dir, key);
+    this.#add({ format: MAGIC, version: STATE_FORMAT, key } satisfies Header);
+    this.#written = this.#write();
+    // Awaited by finish or abort; a failure meanwhile only stops the queue from growing.
+    this.#written.catch(() => {
+      this.#failed = true;
+      this.#queue.length = 0;
+    });
+  }
+
+  /** A record of the users' scope, in the order read. */
+  directory(r: DirectoryRecipient): void {
+    if (this.#failed || this.#end) return;
+    this.#add(["d", encodeValuesOf(r)] satisfies Line);
+    if (this.#buffer.length >= 1 << 20) this.#flush();
+  }
+
+  /** The rest of the state and the end line; the file then replaces the last plan's. */
+  async finish(rest: StateRest): Promise<void> {
+    this.#end = { rest };
+    this.#kick();
+    await this.#written;
+    await pruneOld(this.dir, this.#file);
+  }
+
+  /** The plan failed: the temp file is removed, the last plan's state stays. */
+  async abort(): Promise<void> {
+    this.#end ??= { abort: true };
+    this.#kick();
+    await this.#written.catch(() => {});
+  }
+
+  #add(value: unknown): void {
     const line = `${JSON.stringify(value)}\n`;
-    hash.update(line);
-    lines++;
-    buffer += line;
-  };
-  const header: Header = {
-    format: MAGIC,
-    version: STATE_FORMAT,
-    key,
-    cursors: state.cursors,
-    hasDirectory: state.directory !== null,
-    hasContacts: state.adContacts !== undefined,
-  };
-  add(header);
-  for (const line of recordLines(state)) {
-    add(line);
-    if (buffer.length >= 1 << 20) {
-      yield buffer;
-      buffer = "";
+    this.#hash.update(line);
+    this.#lines++;
+    this.#buffer += line;
+  }
+
+  #flush(): void {
+    if (this.#buffer !== "") this.#queue.push(this.#buffer);
+    this.#buffer = "";
+    this.#kick();
+  }
+
+  #kick(): void {
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  async #write(): Promise<void> {
+    // As private as the verdict cache: it mirrors the directory's addresses and certificates.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.#file, this.#chunks(), { mode: 0o600 });
+  }
+
+  async *#chunks(): AsyncGenerator<string> {
+    for (;;) {
+      const chunk = this.#queue.shift();
+      if (chunk !== undefined) {
+        yield chunk;
+        continue;
+      }
+      const end = this.#end;
+      if (end !== undefined) {
+        if ("abort" in end) throw new Error("the plan failed: read state not saved");
+        yield* this.#tail(end.rest);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
     }
   }
-  const trailer: Trailer = { end: true, lines, sha256: hash.digest("hex") };
-  yield `${buffer}${JSON.stringify(trailer)}\n`;
+
+  /** The records after the directory's, then the end line with the checksum of all before it. */
+  *#tail(rest: StateRest): Generator<string> {
+    const flushAt = () => {
+      if (this.#buffer.length < 1 << 20) return undefined;
+      const out = this.#buffer;
+      this.#buffer = "";
+      return out;
+    };
+    for (const line of restLines(rest)) {
+      this.#add(line);
+      const out = flushAt();
+      if (out !== undefined) yield out;
+    }
+    const trailer: Trailer = {
+      end: true,
+      lines: this.#lines,
+      sha256: this.#hash.digest("hex"),
+      cursors: rest.cursors,
+      hasDirectory: rest.hasDirectory,
+      hasContacts: rest.adContacts !== undefined,
+    };
+    const out = `${this.#buffer}${JSON.stringify(trailer)}\n`;
+    this.#buffer = "";
+    yield out;
+  }
 }
 
-/** The record lines, each encoded only as it is written: never a base64 copy of the whole directory. */
-function* recordLines(state: ReadState): Generator<Line> {
-  for (const r of state.directory ?? []) yield ["d", encodeValuesOf(r)];
-  for (const r of state.adContacts ?? []) yield ["c", encodeValuesOf(r)];
-  for (const r of state.cloudUsers) yield ["u", r];
-  for (const r of state.exchange) yield ["x", encodeValuesOf(r)];
+/** The records after the directory's, each encoded only as it is written. */
+function* restLines(rest: StateRest): Generator<Line> {
+  for (const r of rest.adContacts ?? []) yield ["c", encodeValuesOf(r)];
+  for (const r of rest.cloudUsers) yield ["u", r];
+  for (const r of rest.exchange) yield ["x", encodeValuesOf(r)];
 }
 
 async function pruneOld(dir: string, keep: string): Promise<void> {
@@ -256,6 +350,11 @@ const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr
 
 function decodeHeader(v: unknown, key: string): Header | undefined {
   if (!isObject(v) || v.format !== MAGIC || v.version !== STATE_FORMAT || v.key !== key) return undefined;
+  return { format: MAGIC, version: STATE_FORMAT, key };
+}
+
+function decodeTrailer(v: Json): Trailer | undefined {
+  if (typeof v.lines !== "number" || !isString(v.sha256)) return undefined;
   if (typeof v.hasDirectory !== "boolean" || typeof v.hasContacts !== "boolean") return undefined;
   const c = v.cursors;
   if (!isObject(c)) return undefined;
@@ -283,17 +382,13 @@ function decodeHeader(v: unknown, key: string): Header | undefined {
     cursors.exchange = { since: x.since };
   }
   return {
-    format: MAGIC,
-    version: STATE_FORMAT,
-    key,
+    end: true,
+    lines: v.lines,
+    sha256: v.sha256,
     cursors,
     hasDirectory: v.hasDirectory,
     hasContacts: v.hasContacts,
   };
-}
-
-function isTrailer(v: unknown): v is Trailer {
-  return isObject(v) && v.end === true && typeof v.lines === "number" && isString(v.sha256);
 }
 
 type Decoded =

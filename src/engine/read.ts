@@ -14,7 +14,7 @@ import type { ObservedState } from "../reconcile/observed.js";
 import { recipientKey } from "../tenant/exchange/change-tracking.js";
 import type { CloudUser, ExchangeCursor, ExchangeRecipient, Tenant } from "../tenant/types.js";
 import { mergeDirectory, mergeRecipients, mergeUsers } from "./read-merge.js";
-import type { ReadCursors, ReadState } from "./read-state.js";
+import type { ReadCursors, ReadState, StateRest } from "./read-state.js";
 
 export type ReadProgress = (counts: {
   readonly directory: number;
@@ -42,7 +42,14 @@ export interface ReadOptions {
    * Keep cursors so the result can be saved as a read state; with `previous`, read only changes
    * since it. Absent: read both sides whole and keep nothing.
    */
-  readonly state?: { readonly previous: ReadState | undefined };
+  readonly state?: {
+    readonly previous: ReadState | undefined;
+    /**
+     * Where the users' scope's records go for the next state (read-state.ts ReadStateWriter),
+     * asked for once the directory has a cursor: without one the next plan reads it whole anyway.
+     */
+    readonly records: () => (r: DirectoryRecipient) => void;
+  };
 }
 
 /** The tenant side, read whole (reconcile indexes it before the directory streams past). */
@@ -68,13 +75,12 @@ export interface ReadEnd {
   readonly directoryRead: ReadTally | null;
   /** Objects of the users' scope; null when no directory holds users. */
   readonly directoryObjects: number | null;
-  /** The state to save for the next plan; undefined when not tracking. */
-  readonly state: ReadState | undefined;
+  /** The rest of the state for the next plan (the directory's records went to `records`); undefined when not tracking. */
+  readonly state: StateRest | undefined;
   readonly summary: ReadSummary;
 }
 
 interface DirectorySide {
-  readonly list: readonly DirectoryRecipient[] | undefined;
   readonly count: number;
   readonly cursor: DirectoryCursor | undefined;
   readonly read: SideRead;
@@ -197,17 +203,15 @@ export function readObserved(
   let directorySide: DirectorySide | undefined;
   async function* streamDirectory(dir: Directory): AsyncGenerator<DirectoryRecipient> {
     const r = await readScope(dir, scope, previous?.directory, previous?.cursors.directory);
-    // The read state needs the whole list to merge the next plan's changes into.
-    const kept: DirectoryRecipient[] | undefined = tracking ? [] : undefined;
+    const record = r.cursor && opts.state ? opts.state.records() : undefined;
     let n = 0;
     for await (const ad of r.merged ?? dir.readRecipients(scope, tally)) {
-      kept?.push(ad);
+      record?.(ad);
       n++;
       count("directory");
       yield ad;
     }
     directorySide = {
-      list: kept,
       count: n,
       cursor: r.cursor,
       read: r.merged ? { how: "changes", changed: r.changed } : whole(r.why),
@@ -249,7 +253,7 @@ export function readObserved(
         state: tracking
           ? {
               cursors,
-              directory: ad ? (ad.list ?? []) : null,
+              hasDirectory: ad !== undefined,
               // The whole contacts read is kept (users in that OU too): readChanges merges against it.
               adContacts: contacts?.list,
               cloudUsers: users.list,

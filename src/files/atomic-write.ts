@@ -26,8 +26,8 @@ export interface WrittenFile {
 
 export async function writeFileAtomic(
   path: string,
-  /** The text, or its chunks in order (a large file need not be one string). */
-  content: string | Iterable<string>,
+  /** The text, or its chunks in order (a large file need not be one string, nor be ready yet). */
+  content: string | Iterable<string> | AsyncIterable<string>,
   options: WriteAtomicOptions = {},
 ): Promise<WrittenFile> {
   const dir = dirname(path);
@@ -45,7 +45,7 @@ export async function writeFileAtomic(
     try {
       await handle.chmod(mode); // open's mode is filtered by the umask
       if (typeof content === "string") await handle.writeFile(content, "utf8");
-      else for (const chunk of content) await handle.write(chunk, null, "utf8");
+      else for await (const chunk of content) await handle.write(chunk, null, "utf8");
       await handle.sync();
       const s = await handle.stat({ bigint: true });
       written = { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs };

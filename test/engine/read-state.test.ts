@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { DirectoryRecipient } from "../../src/directory/types.js";
 import { mergeDirectory, mergeRecipients, mergeUsers } from "../../src/engine/read-merge.js";
-import { loadReadState, type ReadState, readStateFile, saveReadState } from "../../src/engine/read-state.js";
+import {
+  loadReadState,
+  type ReadState,
+  ReadStateWriter,
+  readStateFile,
+  STATE_FORMAT,
+  saveReadState,
+} from "../../src/engine/read-state.js";
 import type { CloudUser, ExchangeRecipient } from "../../src/tenant/types.js";
 
 const KEY = "a".repeat(64);
@@ -120,7 +127,7 @@ describe("read state file", () => {
       ["truncated", `${lines.slice(0, -1).join("\n")}\n`, /truncated/],
       ["edited", text.replace("u1@corp.example", "evil@corp.example"), /checksum/],
       ["another key", text.replace(KEY, "c".repeat(64)), /not a read state/],
-      ["another format", text.replace('"version":1', '"version":99'), /not a read state/],
+      ["another format", text.replace(`"version":${STATE_FORMAT}`, '"version":99'), /not a read state/],
       ["garbage", "{not json\n", /not JSON/],
       ["a bad record", `${lines[0]}\n["d",{"kind":"user"}]\n${lines.at(-1)}\n`, /not a record/],
       ["after the end", `${text}["u",{}]\n`, /after its end/],
@@ -131,6 +138,22 @@ describe("read state file", () => {
       expect(loaded.ok, what).toBe(false);
       expect(loaded.ok ? "" : loaded.reason, what).toMatch(reason);
     }
+  });
+
+  it("written as the directory streams: the same file; an abort leaves the last one and no temp file", async () => {
+    const { dir, file } = await saved();
+    const before = await readFile(file, "utf8");
+    const s = state();
+    const streamed = new ReadStateWriter(dir, KEY);
+    for (const r of s.directory ?? []) streamed.directory(r);
+    await streamed.finish({ ...s, hasDirectory: true });
+    expect(await readFile(file, "utf8")).toBe(before);
+
+    const failed = new ReadStateWriter(dir, KEY);
+    for (const r of s.directory ?? []) failed.directory(r);
+    await failed.abort();
+    expect(await readFile(file, "utf8")).toBe(before);
+    expect(await readdir(dir)).toEqual([readStateFile(dir, KEY).split("/").at(-1)]);
   });
 
   it("is replaced whole, leaving no temp file, and old keys are pruned to a few", async () => {
