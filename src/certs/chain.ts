@@ -69,6 +69,14 @@ export class TrustStore {
     return this.#paths.get(leafSha256);
   }
 
+  /**
+   * Lets go of this leaf's search once its facts are recorded (CertCache.settle): a later search
+   * finds the verified links memoised, so no signature is checked twice.
+   */
+  forget(leafSha256: string): void {
+    this.#paths.delete(leafSha256);
+  }
+
   /** A recorded search, when every certificate on its path is configured now; else undefined. */
   #adopt(leaf: CertSummary): PathResult | undefined {
     const f = this.#recorded?.pathFacts(leaf.sha256);

@@ -299,9 +299,20 @@ export interface SeenValue {
  * tenant): results are keyed by the SHA-256 of the bytes (3 µs, against ~0.1 ms to parse). Given a
  * FactSource (facts recorded by an earlier run), a value found there is rebuilt from its facts.
  */
+/** A value handed to a store by `settle`: only that it was seen, and how, is kept. */
+interface SettledValue {
+  readonly settled: true;
+  readonly recorded: boolean;
+}
+
+const isSettled = (v: SeenValue | SettledValue): v is SettledValue => "settled" in v;
+
 export class CertCache {
   readonly #certs = new Map<string, CertParseResult>();
-  readonly #values = new Map<string, SeenValue>();
+  readonly #values = new Map<string, SeenValue | SettledValue>();
+  // Seen since the last settle(): their bytes and parses are held until then.
+  #unsettled: string[] = [];
+  #unsettledCerts: string[] = [];
   readonly #paths = new Map<string, PathFacts>();
   readonly #facts: FactSource | undefined;
   // Facts of this run's own analysis made elsewhere (worker threads): used like recorded ones, but
@@ -325,6 +336,7 @@ export class CertCache {
     if (r === undefined) {
       r = summarizeCertificate(der);
       this.#certs.set(key, r);
+      this.#unsettledCerts.push(key);
     }
     return r;
   }
@@ -332,7 +344,7 @@ export class CertCache {
   value(bytes: Uint8Array): ParseResult {
     const key = sha256Hex(bytes);
     const seen = this.#values.get(key);
-    if (seen !== undefined) return seen.parse;
+    if (seen !== undefined) return isSettled(seen) ? this.#again(bytes, key) : seen.parse;
     const stored = this.#facts?.lookup(key);
     const facts = stored ?? this.#seeded.get(key);
     this.#seeded.delete(key);
@@ -344,7 +356,34 @@ export class CertCache {
     const recorded = rebuilt !== undefined && stored !== undefined;
     if (recorded) this.#recorded++;
     this.#values.set(key, { sha256: key, bytes, parse, recorded });
+    this.#unsettled.push(key);
     return parse;
+  }
+
+  /** A value met again after it was settled: rebuilt from its facts (or parsed), nothing kept. */
+  #again(bytes: Uint8Array, key: string): ParseResult {
+    const facts = this.#facts?.lookup(key);
+    return (facts && parseFromFacts(bytes, facts)) ?? parseCertificates(bytes, this.#summarize);
+  }
+
+  /**
+   * Hands each value seen since the last call to `record` (a store of facts, verdict-cache.ts),
+   * then lets go of its bytes and parse, and of the end-entity certificates summarised with it:
+   * a plan streaming a large directory holds only what it has not recorded yet.
+   */
+  settle(record: (seen: SeenValue) => void): void {
+    for (const key of this.#unsettled) {
+      const seen = this.#values.get(key);
+      if (seen === undefined || isSettled(seen)) continue;
+      record(seen);
+      this.#values.set(key, { settled: true, recorded: seen.recorded });
+    }
+    this.#unsettled = [];
+    for (const key of this.#unsettledCerts) {
+      const r = this.#certs.get(key);
+      if (r?.ok && !r.cert.isCA) this.#certs.delete(key);
+    }
+    this.#unsettledCerts = [];
   }
 
   /**
@@ -369,9 +408,9 @@ export class CertCache {
     return this.#paths.get(leafSha256);
   }
 
-  /** Every value seen this run, in the order first seen. */
-  seen(): IterableIterator<SeenValue> {
-    return this.#values.values();
+  /** Every value seen this run and not settled yet, in the order first seen. */
+  *seen(): Generator<SeenValue> {
+    for (const v of this.#values.values()) if (!isSettled(v)) yield v;
   }
 
   get size(): { certificates: number; values: number } {

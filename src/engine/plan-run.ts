@@ -183,6 +183,8 @@ export async function computePlan(loaded: LoadedConfig, opts: PlanOptions): Prom
     for await (const { page, analysed: ready } of reading?.pages ?? []) {
       await ready.ready();
       for (const ad of page) reconciler.directory(ad);
+      // The page's values are recorded and let go: the run holds only what its plan needs.
+      store?.record(cache, policy.trust);
     }
     const adContacts = await observed.adContacts;
     // What is judged after the directory: cloud-only recipients (authority Exchange) and contacts.

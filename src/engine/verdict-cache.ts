@@ -4,6 +4,7 @@
 // this version writes (corrupted, truncated, foreign) is ignored with a one-line note and rebuilt.
 // Trust: whoever can write the cache directory can plant facts, as whoever can write the config
 // can change the policy; the cache directory is as trusted as the config (see the README).
+import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -96,6 +97,18 @@ export function cacheFileName(fingerprint: string): string {
   return `verdicts-${fingerprint.slice(0, 32)}.jsonl`;
 }
 
+function* fileChunks(header: Header, lines: readonly string[]): Generator<string> {
+  let chunk = `${JSON.stringify(header)}\n`;
+  for (const l of lines) {
+    chunk += `${l}\n`;
+    if (chunk.length >= 1 << 20) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk;
+}
+
 export class VerdictStore implements FactSource {
   readonly #file: string;
   readonly #opts: VerdictCacheOptions;
@@ -103,6 +116,10 @@ export class VerdictStore implements FactSource {
   /** Value SHA-256 -> the entry's JSON text, in file order (most recently used first). */
   readonly #entries: Map<string, string>;
   readonly #loaded: number;
+  /** This run's entries (value SHA-256 -> JSON text), in the order first seen: see `record`. */
+  readonly #run = new Map<string, string>();
+  /** Whether this run recorded an entry the file does not hold as it is. */
+  #changed = false;
   #badEntry = false;
   #written = 0;
 
@@ -147,11 +164,11 @@ export class VerdictStore implements FactSource {
   }
 
   has(valueSha256: string): boolean {
-    return this.#entries.has(valueSha256);
+    return this.#run.has(valueSha256) || this.#entries.has(valueSha256);
   }
 
   lookup(valueSha256: string): ValueFacts | undefined {
-    const text = this.#entries.get(valueSha256);
+    const text = this.#run.get(valueSha256) ?? this.#entries.get(valueSha256);
     if (text === undefined) return undefined;
     let facts: ValueFacts | undefined;
     try {
@@ -182,64 +199,79 @@ export class VerdictStore implements FactSource {
   }
 
   /**
-   * Writes this run's facts, most recently used first, then earlier entries while the caps allow.
-   * Leaves the file as it is when it would not change. A failure is a note: the plan stands.
+   * Takes the facts of every value the cache has seen since the last call, as entries of this run,
+   * and lets the cache and the trust store forget those values (CertCache.settle). plan-run calls
+   * it after each page of the directory, so a large run does not hold every value to the end.
    */
-  async save(cache: CertCache, trust: TrustStore): Promise<void> {
-    try {
-      const lines: string[] = [];
-      const taken = new Set<string>();
-      let bytes = 0;
-      let changed = this.#badEntry;
-      const room = (line: string) =>
-        lines.length < this.#limits.maxEntries && bytes + line.length + 1 <= this.#limits.maxBytes;
-      for (const seen of cache.seen()) {
-        if (taken.has(seen.sha256)) continue;
-        const old = this.#entries.get(seen.sha256);
-        const searchedNow = (sha: string) => trust.searched(sha);
-        let json: string | undefined;
+  record(cache: CertCache, trust: TrustStore): void {
+    const searchedNow = (sha: string) => trust.searched(sha);
+    const leaves: string[] = [];
+    cache.settle((seen) => {
+      const old = this.#entries.get(seen.sha256);
+      if (!this.#run.has(seen.sha256)) {
         if (old !== undefined && seen.recorded && !gainsPaths(seen.parse, cache, searchedNow)) {
-          json = old;
+          this.#run.set(seen.sha256, old);
         } else {
           const facts = valueFacts(seen.bytes, seen.parse, (c): PathFacts | null => {
             const r = trust.searched(c.sha256);
             return r ? pathFacts(r) : (cache.pathFacts(c.sha256) ?? null);
           });
-          if (facts === undefined) continue;
-          json = JSON.stringify(facts);
-          changed = true;
+          if (facts !== undefined) {
+            this.#run.set(seen.sha256, JSON.stringify(facts));
+            this.#changed = true;
+          }
         }
-        const line = `${seen.sha256} ${json}`;
-        if (!room(line)) {
-          changed = true;
-          break;
-        }
-        lines.push(line);
-        bytes += line.length + 1;
-        taken.add(seen.sha256);
       }
-      for (const [sha, json] of this.#entries) {
-        if (taken.has(sha)) continue;
+      if (seen.parse.ok) for (const c of seen.parse.certs) if (!c.isCA) leaves.push(c.sha256);
+    });
+    // After every value of the batch: a certificate in two values (DER and PKCS#7) keeps its path for both.
+    for (const sha of leaves) trust.forget(sha);
+  }
+
+  /**
+   * Writes this run's facts, most recently used first, then earlier entries while the caps allow.
+   * Leaves the file as it is when it would not change. A failure is a note: the plan stands.
+   */
+  async save(cache: CertCache, trust: TrustStore): Promise<void> {
+    try {
+      this.record(cache, trust);
+      const lines: string[] = [];
+      let bytes = 0;
+      let changed = this.#changed || this.#badEntry;
+      const room = (line: string) =>
+        lines.length < this.#limits.maxEntries && bytes + line.length + 1 <= this.#limits.maxBytes;
+      const add = (sha: string, json: string): boolean => {
         const line = `${sha} ${json}`;
         if (!room(line)) {
           changed = true; // evicted: the oldest entries are the last in the file
-          break;
+          return false;
         }
         lines.push(line);
         bytes += line.length + 1;
+        return true;
+      };
+      let full = false;
+      for (const [sha, json] of this.#run) {
+        if (!add(sha, json)) {
+          full = true;
+          break;
+        }
       }
+      if (!full) for (const [sha, json] of this.#entries) if (!this.#run.has(sha) && !add(sha, json)) break;
       if (!changed && lines.length === this.#entries.size) return;
-      const body = lines.map((l) => `${l}\n`).join("");
+      // Hashed line by line and written in chunks: never one string of the whole file.
+      const hash = createHash("sha256");
+      for (const l of lines) hash.update(l).update("\n");
       const header: Header = {
         format: MAGIC,
         version: CACHE_FORMAT,
         tool: version,
         fingerprint: this.#opts.fingerprint,
         entries: lines.length,
-        bodySha256: sha256(body),
+        bodySha256: hash.digest("hex"),
       };
       await mkdir(this.#opts.dir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.#file, `${JSON.stringify(header)}\n${body}`, { mode: 0o600 });
+      await writeFileAtomic(this.#file, fileChunks(header, lines), { mode: 0o600 });
       this.#written = lines.length;
       await this.#evictFiles();
     } catch (e) {
