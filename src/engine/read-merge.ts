@@ -9,18 +9,25 @@ import type { CloudUser, ExchangeRecipient, RecipientChanges, UserDelta } from "
 type DirectoryDelta = Extract<DirectoryChanges, { kind: "changes" }>;
 type RecipientDelta = Extract<RecipientChanges, { kind: "changes" }>;
 
-/** `(previous minus gone minus upserted) ∪ upserts`, by objectGUID. */
-export function mergeDirectory(
-  previous: readonly DirectoryRecipient[],
+/**
+ * `(previous minus gone minus upserted) ∪ upserts`, by objectGUID, as a stream: the users' scope
+ * of the last state is read from its file as this is consumed (read-state.ts), never held whole.
+ */
+export async function* mergeDirectory(
+  previous: AsyncIterable<DirectoryRecipient> | Iterable<DirectoryRecipient>,
   changes: DirectoryDelta,
-): DirectoryRecipient[] {
+): AsyncGenerator<DirectoryRecipient> {
   const drop = new Set(changes.gone);
-  return upsert(
-    previous,
+  const merge = new Upserts(
     changes.upserts,
     (r) => r.objectGuid,
     (r) => !drop.has(r.objectGuid),
   );
+  for await (const p of previous) {
+    const next = merge.next(p);
+    if (next !== undefined) yield next;
+  }
+  yield* merge.rest();
 }
 
 /** A complete round replaces the users; otherwise each change upserts or removes one, by id. */
@@ -60,17 +67,39 @@ function upsert<T>(
   key: (t: T) => string,
   keep: (t: T) => boolean,
 ): T[] {
-  const fresh = new Map<string, T>();
-  for (const u of upserts) fresh.set(key(u), u);
+  const merge = new Upserts(upserts, key, keep);
   const out: T[] = [];
   for (const p of previous) {
-    const k = key(p);
-    const u = fresh.get(k);
-    if (u !== undefined) {
-      out.push(u);
-      fresh.delete(k);
-    } else if (keep(p)) out.push(p);
+    const next = merge.next(p);
+    if (next !== undefined) out.push(next);
   }
-  out.push(...fresh.values());
+  out.push(...merge.rest());
   return out;
+}
+
+/** One merge, a previous record at a time: each changed record in place, new ones last. */
+class Upserts<T> {
+  readonly #fresh = new Map<string, T>();
+
+  constructor(
+    upserts: readonly T[],
+    private readonly key: (t: T) => string,
+    private readonly keep: (t: T) => boolean,
+  ) {
+    for (const u of upserts) this.#fresh.set(key(u), u);
+  }
+
+  /** What takes the previous record's place: its upsert, itself, or nothing (it is gone). */
+  next(previous: T): T | undefined {
+    const k = this.key(previous);
+    const u = this.#fresh.get(k);
+    if (u === undefined) return this.keep(previous) ? previous : undefined;
+    this.#fresh.delete(k);
+    return u;
+  }
+
+  /** The upserts no previous record matched. */
+  rest(): T[] {
+    return [...this.#fresh.values()];
+  }
 }

@@ -5,12 +5,12 @@
 // writes (truncated, corrupted, another key or format) is ignored with a note, and the plan reads
 // both sides whole. Apply never uses it: it re-reads every object it writes.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import type { LoadedConfig } from "../config/load.js";
 import type { DirectoryCursor, DirectoryRecipient } from "../directory/types.js";
+import { SmimesyncError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import type { AttributeValues, CertAttribute } from "../model/attributes.js";
 import { fromBase64, toBase64 } from "../model/base64.js";
@@ -37,11 +37,21 @@ export interface ReadCursors {
   readonly exchange?: ExchangeCursor;
 }
 
+/**
+ * The users' scope as the last plan read it, streamed again from the file when asked: at 100,000
+ * users it is the largest part of the state, and an incremental plan streams it like a full read.
+ */
+export interface StateRecords {
+  readonly count: number;
+  /** Every record in the order written; throws (FILE_UNREADABLE) if the file changed since it was checked. */
+  records(): AsyncIterable<DirectoryRecipient>;
+}
+
 /** Everything a plan read, as the next plan needs it to read only changes. */
 export interface ReadState {
   readonly cursors: ReadCursors;
   /** null: no directory read for users (cloud-only, or no directory configured). */
-  readonly directory: readonly DirectoryRecipient[] | null;
+  readonly directory: StateRecords | null;
   /** undefined: no contacts OU read. */
   readonly adContacts: readonly DirectoryRecipient[] | undefined;
   readonly cloudUsers: readonly CloudUser[];
@@ -99,55 +109,73 @@ type EncodedValues = Readonly<Record<CertAttribute, readonly string[]>>;
 type EncodedDirectory = Omit<DirectoryRecipient, "values"> & { readonly values: EncodedValues };
 type EncodedExchange = Omit<ExchangeRecipient, "values"> & { readonly values: EncodedValues };
 
+/** What saveReadState takes: the users' scope as a list. */
+export type SavedState = Omit<ReadState, "directory"> & {
+  readonly directory: readonly DirectoryRecipient[] | null;
+};
+
+/** How every record line of the users' scope begins as written: checked at load, decoded when streamed. */
+const DIRECTORY_LINE = '["d",';
+
 export type StateLoad =
   | { readonly ok: true; readonly state: ReadState }
   | { readonly ok: false; readonly reason: string };
 
-/** Reads the state for `key`; absent: `{ok:false, reason:"none"}`, anything untrusted: the reason. */
+/**
+ * Reads the state for `key`; absent: `{ok:false, reason:"none"}`, anything untrusted: the reason.
+ * The whole file is checked here (its lines, checksum and end line), but the users' scope's
+ * records are only counted: they are decoded when `directory.records()` streams them.
+ */
 export async function loadReadState(dir: string, key: string): Promise<StateLoad> {
   const file = readStateFile(dir, key);
+  let identity: Stats;
   try {
-    await stat(file);
+    identity = await stat(file);
   } catch {
     return { ok: false, reason: "none" };
   }
   const hash = createHash("sha256");
-  const directory: DirectoryRecipient[] = [];
+  let directory = 0;
   const contacts: DirectoryRecipient[] = [];
   const users: CloudUser[] = [];
   const exchange: ExchangeRecipient[] = [];
   let header: Header | undefined;
   let trailer: Trailer | undefined;
   let count = 0;
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   try {
-    for await (const text of lines) {
+    for await (const text of fileLines(file, identity)) {
       if (trailer !== undefined) return { ok: false, reason: "content after its end line" };
       if (text.length > MAX_LINE)
         return { ok: false, reason: `line ${count + 1} is over ${MAX_LINE} characters` };
-      const json: unknown = JSON.parse(text);
-      if (header === undefined) {
-        header = decodeHeader(json, key);
-        if (header === undefined) return { ok: false, reason: "not a read state of this version and config" };
-      } else if (isObject(json) && json.end === true) {
-        trailer = decodeTrailer(json);
-        if (trailer === undefined)
-          return { ok: false, reason: "its end line is not one this version writes" };
-        continue;
+      if (header !== undefined && text.startsWith(DIRECTORY_LINE)) {
+        directory++;
       } else {
-        const line = decodeLine(json);
-        if (line === undefined) return { ok: false, reason: `line ${count + 1} is not a record` };
-        switch (line.kind) {
-          case "d":
-          case "c":
-            (line.kind === "d" ? directory : contacts).push(line.record);
-            break;
-          case "u":
-            users.push(line.record);
-            break;
-          case "x":
-            exchange.push(line.record);
-            break;
+        const json: unknown = JSON.parse(text);
+        if (header === undefined) {
+          header = decodeHeader(json, key);
+          if (header === undefined)
+            return { ok: false, reason: "not a read state of this version and config" };
+        } else if (isObject(json) && json.end === true) {
+          trailer = decodeTrailer(json);
+          if (trailer === undefined)
+            return { ok: false, reason: "its end line is not one this version writes" };
+          continue;
+        } else {
+          const line = decodeLine(json);
+          // A users' scope record not written as this version writes it is refused like garbage.
+          if (line === undefined || line.kind === "d")
+            return { ok: false, reason: `line ${count + 1} is not a record` };
+          switch (line.kind) {
+            case "c":
+              contacts.push(line.record);
+              break;
+            case "u":
+              users.push(line.record);
+              break;
+            case "x":
+              exchange.push(line.record);
+              break;
+          }
         }
       }
       hash.update(text).update("\n");
@@ -155,17 +183,17 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
     }
   } catch (e) {
     return { ok: false, reason: e instanceof SyntaxError ? "a line is not JSON" : (e as Error).message };
-  } finally {
-    lines.close();
   }
   if (header === undefined || trailer === undefined) return { ok: false, reason: "truncated" };
-  if (trailer.lines !== count || trailer.sha256 !== hash.digest("hex"))
+  const sha = hash.digest("hex");
+  if (trailer.lines !== count || trailer.sha256 !== sha)
     return { ok: false, reason: "its checksum does not match" };
+  const checked = { file, identity, lines: count, sha256: sha };
   return {
     ok: true,
     state: {
       cursors: trailer.cursors,
-      directory: trailer.hasDirectory ? directory : null,
+      directory: trailer.hasDirectory ? { count: directory, records: () => directoryRecords(checked) } : null,
       adContacts: trailer.hasContacts ? contacts : undefined,
       cloudUsers: users,
       exchange,
@@ -173,8 +201,62 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
   };
 }
 
+/** The record lines each users' scope record was decoded from: written again as they were. */
+const linesRead = new WeakMap<DirectoryRecipient, string>();
+
+/**
+ * The users' scope's records of a file loadReadState checked, decoded one at a time. The file is
+ * the same inode, size and mtime, and its checksum is taken again as it goes: a file replaced or
+ * edited in between fails the plan rather than feed it records nobody checked.
+ */
+async function* directoryRecords(checked: {
+  readonly file: string;
+  readonly identity: Stats;
+  readonly lines: number;
+  readonly sha256: string;
+}): AsyncGenerator<DirectoryRecipient> {
+  const changed = (what: string) =>
+    new SmimesyncError(
+      "FILE_UNREADABLE",
+      `read state ${checked.file} changed while the plan read it (${what})`,
+      {
+        hint: "Another plan or apply may have saved it meanwhile: run the plan again (--full-read reads both sides whole).",
+      },
+    );
+  const hash = createHash("sha256");
+  let n = 0;
+  try {
+    for await (const text of fileLines(checked.file, checked.identity)) {
+      if (++n > checked.lines) break; // the end line
+      hash.update(text).update("\n");
+      if (!text.startsWith(DIRECTORY_LINE)) continue;
+      const line = decodeLine(JSON.parse(text));
+      if (line?.kind !== "d") throw changed(`line ${n} is not a record`);
+      linesRead.set(line.record, text);
+      yield line.record;
+    }
+  } catch (e) {
+    throw e instanceof SmimesyncError ? e : changed((e as Error).message);
+  }
+  if (n <= checked.lines || hash.digest("hex") !== checked.sha256)
+    throw changed("its checksum no longer matches");
+}
+
+/** The file's lines, from a handle that is checked to be the file `identity` describes. */
+async function* fileLines(file: string, identity: Stats): AsyncGenerator<string> {
+  const handle = await open(file, "r");
+  try {
+    const now = await handle.stat();
+    if (now.ino !== identity.ino || now.size !== identity.size || now.mtimeMs !== identity.mtimeMs)
+      throw new Error("it was replaced");
+    yield* handle.readLines({ encoding: "utf8", autoClose: false });
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes the state atomically (a reader sees the old file or the new one); old keys are pruned. */
-export async function saveReadState(dir: string, key: string, state: ReadState): Promise<void> {
+export async function saveReadState(dir: string, key: string, state: SavedState): Promise<void> {
   const writer = new ReadStateWriter(dir, key);
   for (const r of state.directory ?? []) writer.directory(r);
   await writer.finish({ ...state, hasDirectory: state.directory !== null });
@@ -216,7 +298,8 @@ export class ReadStateWriter {
   /** A record of the users' scope, in the order read. */
   directory(r: DirectoryRecipient): void {
     if (this.#failed || this.#end) return;
-    this.#add(["d", encodeValuesOf(r)] satisfies Line);
+    // An unchanged record of the last state goes back as the line it was read from.
+    this.#addLine(linesRead.get(r) ?? JSON.stringify(["d", encodeValuesOf(r)] satisfies Line));
     if (this.#buffer.length >= 1 << 20) this.#flush();
   }
 
@@ -236,7 +319,11 @@ export class ReadStateWriter {
   }
 
   #add(value: unknown): void {
-    const line = `${JSON.stringify(value)}\n`;
+    this.#addLine(JSON.stringify(value));
+  }
+
+  #addLine(json: string): void {
+    const line = `${json}\n`;
     this.#hash.update(line);
     this.#lines++;
     this.#buffer += line;

@@ -14,7 +14,7 @@ import type { ObservedState } from "../reconcile/observed.js";
 import { recipientKey } from "../tenant/exchange/change-tracking.js";
 import type { CloudUser, ExchangeCursor, ExchangeRecipient, Tenant } from "../tenant/types.js";
 import { mergeDirectory, mergeRecipients, mergeUsers } from "./read-merge.js";
-import type { ReadCursors, ReadState, StateRest } from "./read-state.js";
+import type { ReadCursors, ReadState, StateRecords, StateRest } from "./read-state.js";
 
 export type ReadProgress = (counts: {
   readonly directory: number;
@@ -114,10 +114,10 @@ export function readObserved(
   const readScope = async (
     dir: Directory,
     s: DirectoryScope,
-    before: readonly DirectoryRecipient[] | null | undefined,
+    before: StateRecords | null | undefined,
     since: DirectoryCursor | undefined,
   ): Promise<{
-    merged: DirectoryRecipient[] | undefined;
+    merged: AsyncIterable<DirectoryRecipient> | undefined;
     cursor: DirectoryCursor | undefined;
     why: string | undefined;
     changed: number;
@@ -125,12 +125,12 @@ export function readObserved(
     let why: string | undefined;
     if (before && since) {
       const changes = await dir.readChanges(s, since);
-      // An empty result is read whole: the empty-directory guard needs the full read's tally.
+      // An empty result is read whole: the empty-directory guard needs the full read's tally. The
+      // merge streams, so "maybe empty" (no upsert, as many gone as there were) counts as empty.
       if (changes.kind === "changes") {
-        const merged = mergeDirectory(before, changes);
-        if (merged.length > 0)
+        if (changes.upserts.length > 0 || changes.gone.length < before.count)
           return {
-            merged,
+            merged: mergeDirectory(before.records(), changes),
             cursor: changes.cursor,
             why: undefined,
             changed: changes.upserts.length + changes.gone.length,
@@ -148,8 +148,9 @@ export function readObserved(
     directory && opts.contactsScope
       ? (async () => {
           const s = opts.contactsScope as DirectoryScope;
-          const r = await readScope(directory, s, previous?.adContacts, previous?.cursors.contacts);
-          const list = r.merged ?? (await drain(directory.readRecipients(s), "directory"));
+          const kept = previous?.adContacts;
+          const r = await readScope(directory, s, kept && listed(kept), previous?.cursors.contacts);
+          const list = await drain(r.merged ?? directory.readRecipients(s), "directory");
           const read: SideRead = r.merged ? { how: "changes", changed: r.changed } : whole(r.why);
           return { list, cursor: r.cursor, read };
         })()
@@ -272,6 +273,14 @@ export function readObserved(
 }
 
 const whole = (why?: string): SideRead => ({ how: "whole", why });
+
+/** The contacts OU's records, kept in the state as a list, as readScope takes a scope's. */
+const listed = (list: readonly DirectoryRecipient[]): StateRecords => ({
+  count: list.length,
+  records: async function* () {
+    yield* list;
+  },
+});
 
 /** The whole read held at once (the benchmarks' read-alone measurement; plan streams instead). */
 export async function readWhole(read: ObservedRead): Promise<ObservedState & ReadEnd> {

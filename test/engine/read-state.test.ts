@@ -1,7 +1,8 @@
 // The read state (src/engine/read-state.ts) and the merges of an incremental read
 // (src/engine/read-merge.ts): what is saved comes back exactly, anything else is refused with a
 // reason (so the plan reads whole), and a merge yields what a full read would.
-import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   type ReadState,
   ReadStateWriter,
   readStateFile,
+  type SavedState,
   STATE_FORMAT,
   saveReadState,
 } from "../../src/engine/read-state.js";
@@ -68,7 +70,7 @@ function recipient(n: number, o: Partial<ExchangeRecipient> = {}): ExchangeRecip
   };
 }
 
-function state(): ReadState {
+function state(): SavedState {
   return {
     cursors: {
       directory: {
@@ -86,17 +88,75 @@ function state(): ReadState {
   };
 }
 
-async function saved(s: ReadState = state()) {
+async function saved(s: SavedState = state()) {
   const dir = await mkdtemp(join(tmpdir(), "smimesync-rstate-"));
   await saveReadState(dir, KEY, s);
   return { dir, file: readStateFile(dir, KEY) };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const i of items) out.push(i);
+  return out;
+}
+
+/** The loaded state with the users' scope streamed into a list, as it was saved. */
+async function listed(s: ReadState): Promise<SavedState> {
+  return { ...s, directory: s.directory && (await collect(s.directory.records())) };
 }
 
 describe("read state file", () => {
   it("gives back exactly what was saved, bytes and absent fields included", async () => {
     const { dir } = await saved();
     const loaded = await loadReadState(dir, KEY);
-    expect(loaded).toEqual({ ok: true, state: state() });
+    if (!loaded.ok) throw new Error(loaded.reason);
+    expect(loaded.state.directory?.count).toBe(3);
+    expect(await listed(loaded.state)).toEqual(state());
+    // Streamed as often as asked, each time from the file.
+    expect(await listed(loaded.state)).toEqual(state());
+  });
+
+  it("streams the users' scope from the file it checked: replaced or edited since, the stream fails", async () => {
+    const { dir, file } = await saved();
+    const loaded = await loadReadState(dir, KEY);
+    if (!loaded.ok || !loaded.state.directory) throw new Error("not loaded");
+    const text = await readFile(file, "utf8");
+    // Another plan saved its state meanwhile (a new file renamed over this one).
+    await saveReadState(dir, KEY, { ...state(), directory: [adUser(7)] });
+    await expect(collect(loaded.state.directory.records())).rejects.toMatchObject({
+      code: "FILE_UNREADABLE",
+      message: expect.stringMatching(/read state .* changed while the plan read it/),
+    });
+    // Edited in place, its size and mtime kept (whole seconds, so that utimes restores them exactly):
+    // the checksum taken again as it streams fails.
+    const second = new Date("2026-03-01T09:00:00Z");
+    await writeFile(file, text);
+    await utimes(file, second, second);
+    const again = await loadReadState(dir, KEY);
+    if (!again.ok || !again.state.directory) throw new Error("not loaded");
+    await writeFile(file, text.replace("u1@corp.example", "u9@corp.example"));
+    await utimes(file, second, second);
+    await expect(collect(again.state.directory.records())).rejects.toMatchObject({
+      code: "FILE_UNREADABLE",
+    });
+  });
+
+  it("fails the stream on a users' scope record of the wrong shape, even under a valid checksum", async () => {
+    const { dir, file } = await saved();
+    const lines = (await readFile(file, "utf8")).trimEnd().split("\n");
+    const body = [lines[0], '["d",{"kind":"user"}]'];
+    const trailer = JSON.parse(lines.at(-1) as string);
+    const sha = createHash("sha256");
+    for (const l of body) sha.update(`${l}\n`);
+    const forged = { ...trailer, lines: body.length, sha256: sha.digest("hex") };
+    await writeFile(file, `${[...body, JSON.stringify(forged)].join("\n")}\n`);
+    const loaded = await loadReadState(dir, KEY);
+    if (!loaded.ok || !loaded.state.directory) throw new Error("not loaded");
+    expect(loaded.state.directory.count).toBe(1);
+    await expect(collect(loaded.state.directory.records())).rejects.toMatchObject({
+      code: "FILE_UNREADABLE",
+      message: expect.stringMatching(/changed while the plan read it \(line 2 is not a record\)/),
+    });
   });
 
   it("is private to its owner: the file 0600 in a new 0700 directory", async () => {
@@ -129,7 +189,8 @@ describe("read state file", () => {
       ["another key", text.replace(KEY, "c".repeat(64)), /not a read state/],
       ["another format", text.replace(`"version":${STATE_FORMAT}`, '"version":99'), /not a read state/],
       ["garbage", "{not json\n", /not JSON/],
-      ["a bad record", `${lines[0]}\n["d",{"kind":"user"}]\n${lines.at(-1)}\n`, /not a record/],
+      ["a bad record", `${lines[0]}\n["c",{"kind":"user"}]\n${lines.at(-1)}\n`, /not a record/],
+      ["a users' record written otherwise", `${lines[0]}\n[ "d",{}]\n${lines.at(-1)}\n`, /not a record/],
       ["after the end", `${text}["u",{}]\n`, /after its end/],
     ];
     for (const [what, content, reason] of cases) {
@@ -149,6 +210,20 @@ describe("read state file", () => {
     await streamed.finish({ ...s, hasDirectory: true });
     expect(await readFile(file, "utf8")).toBe(before);
 
+    // The next plan streams the loaded records back: each goes out as the line it came from, even
+    // where encoding the decoded record again would order its fields otherwise.
+    const reordered = (s.directory ?? []).map(({ values, ...rest }) => ({ values, ...rest }));
+    await saveReadState(dir, KEY, { ...s, directory: reordered });
+    const written = await readFile(file, "utf8");
+    expect(written).not.toBe(before);
+    const loaded = await loadReadState(dir, KEY);
+    if (!loaded.ok || !loaded.state.directory) throw new Error("not loaded");
+    const next = new ReadStateWriter(dir, KEY);
+    for await (const r of loaded.state.directory.records()) next.directory(r);
+    await next.finish({ ...s, hasDirectory: true });
+    expect(await readFile(file, "utf8")).toBe(written);
+    await saveReadState(dir, KEY, s);
+
     const failed = new ReadStateWriter(dir, KEY);
     for (const r of s.directory ?? []) failed.directory(r);
     await failed.abort();
@@ -167,14 +242,16 @@ describe("read state file", () => {
 });
 
 describe("merging changes", () => {
-  it("directory: drops gone objects, replaces changed ones, appends new ones", () => {
+  it("directory: drops gone objects, replaces changed ones, appends new ones", async () => {
     const moved = adUser(2, { dn: "CN=u2,OU=Elsewhere,DC=corp,DC=example", usnChanged: "2000" });
-    const merged = mergeDirectory([adUser(1), adUser(2), adUser(3)], {
-      kind: "changes",
-      cursor: { invocationId: "x", usn: "3000", server: "dc" },
-      upserts: [moved, adUser(5)],
-      gone: [adUser(3).objectGuid, "not-known-guid"],
-    });
+    const merged = await collect(
+      mergeDirectory([adUser(1), adUser(2), adUser(3)], {
+        kind: "changes",
+        cursor: { invocationId: "x", usn: "3000", server: "dc" },
+        upserts: [moved, adUser(5)],
+        gone: [adUser(3).objectGuid, "not-known-guid"],
+      }),
+    );
     expect(merged).toEqual([adUser(1), moved, adUser(5)]);
   });
 
