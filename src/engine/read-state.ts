@@ -147,35 +147,33 @@ export async function loadReadState(dir: string, key: string): Promise<StateLoad
       if (trailer !== undefined) return { ok: false, reason: "content after its end line" };
       if (text.length > MAX_LINE)
         return { ok: false, reason: `line ${count + 1} is over ${MAX_LINE} characters` };
-      if (header !== undefined && text.startsWith(DIRECTORY_LINE)) {
-        directory++;
+      // The users' scope's records are counted here and decoded when streamed (directoryRecords).
+      const counted = header !== undefined && text.startsWith(DIRECTORY_LINE);
+      const json: unknown = counted ? undefined : JSON.parse(text);
+      if (counted) directory++;
+      else if (header === undefined) {
+        header = decodeHeader(json, key);
+        if (header === undefined) return { ok: false, reason: "not a read state of this version and config" };
+      } else if (isObject(json) && json.end === true) {
+        trailer = decodeTrailer(json);
+        if (trailer === undefined)
+          return { ok: false, reason: "its end line is not one this version writes" };
+        continue;
       } else {
-        const json: unknown = JSON.parse(text);
-        if (header === undefined) {
-          header = decodeHeader(json, key);
-          if (header === undefined)
-            return { ok: false, reason: "not a read state of this version and config" };
-        } else if (isObject(json) && json.end === true) {
-          trailer = decodeTrailer(json);
-          if (trailer === undefined)
-            return { ok: false, reason: "its end line is not one this version writes" };
-          continue;
-        } else {
-          const line = decodeLine(json);
-          // A users' scope record not written as this version writes it is refused like garbage.
-          if (line === undefined || line.kind === "d")
-            return { ok: false, reason: `line ${count + 1} is not a record` };
-          switch (line.kind) {
-            case "c":
-              contacts.push(line.record);
-              break;
-            case "u":
-              users.push(line.record);
-              break;
-            case "x":
-              exchange.push(line.record);
-              break;
-          }
+        const line = decodeLine(json);
+        // A users' scope record not written as this version writes it is refused like garbage.
+        if (line === undefined || line.kind === "d")
+          return { ok: false, reason: `line ${count + 1} is not a record` };
+        switch (line.kind) {
+          case "c":
+            contacts.push(line.record);
+            break;
+          case "u":
+            users.push(line.record);
+            break;
+          case "x":
+            exchange.push(line.record);
+            break;
         }
       }
       hash.update(text).update("\n");
